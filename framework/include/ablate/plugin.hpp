@@ -1,0 +1,71 @@
+#pragma once
+// The plugin contract. A plugin .so exports, through ABLATE_PLUGIN:
+//   ablate_abi_version  a plain uint32, read and checked before anything else;
+//   ablate_plugin_info  its PluginInfo: kind, name, version, summary, declared parameters;
+//   ablate_plugin_create  a factory from validated Params to the object behind its kind's
+//                         interface (orderer.hpp, capacity.hpp, regularizer.hpp, topology.hpp,
+//                         dataset.hpp).
+// Nothing a plugin makes may outlive its library: the host keeps the library loaded for as long
+// as any object it made is alive (plugins/registry.hpp).
+#include <boost/dll/alias.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ablate/params.hpp"
+
+namespace ablate {
+
+/// Bumped on any change to the SDK headers that breaks binary compatibility.
+inline constexpr std::uint32_t kAbiVersion = 1;
+
+enum class Kind { orderer, capacity_law, regularizer, topology, dataset };
+inline constexpr Kind kAllKinds[] = {Kind::orderer, Kind::capacity_law, Kind::regularizer,
+                                     Kind::topology, Kind::dataset};
+const char* to_string(Kind kind);
+std::optional<Kind> parse_kind(std::string_view text);
+
+struct PluginInfo {
+  std::uint32_t abi_version = kAbiVersion;
+  Kind kind = Kind::orderer;
+  std::string name;
+  std::string version;
+  std::string summary;  // one line
+  std::vector<ParamSpec> params;
+};
+
+class StateStore;
+
+/// The base of every plugin object. State that must survive a checkpoint (an orderer's
+/// position, EWC's Fisher) goes through save/load; stateless plugins leave them alone.
+class ABLATE_API Plugin {
+ public:
+  virtual ~Plugin() = default;
+  virtual void save(StateStore& /*out*/, const std::string& /*prefix*/) const {}
+  virtual void load(const StateStore& /*in*/, const std::string& /*prefix*/) {}
+};
+
+using PluginInfoFn = const PluginInfo&();
+using PluginCreateFn = std::unique_ptr<Plugin>(const Params&);
+
+}  // namespace ablate
+
+/// Exports a plugin: `info` returns its PluginInfo, `create` makes it from Params.
+///   ABLATE_PLUGIN(my_info, my_create)
+#define ABLATE_PLUGIN(info, create)                                                \
+  namespace ablate_export {                                                        \
+  const std::uint32_t abi_version = ::ablate::kAbiVersion;                         \
+  const ::ablate::PluginInfo& plugin_info() {                                      \
+    static const ::ablate::PluginInfo record = info();                             \
+    return record;                                                                 \
+  }                                                                                \
+  std::unique_ptr<::ablate::Plugin> plugin_create(const ::ablate::Params& params) { \
+    return create(params);                                                         \
+  }                                                                                \
+  }                                                                                \
+  BOOST_DLL_ALIAS(ablate_export::abi_version, ablate_abi_version)                  \
+  BOOST_DLL_ALIAS(ablate_export::plugin_info, ablate_plugin_info)                  \
+  BOOST_DLL_ALIAS(ablate_export::plugin_create, ablate_plugin_create)

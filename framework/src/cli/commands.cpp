@@ -1,0 +1,158 @@
+#include "cli/commands.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "config/experiment.hpp"
+#include "plugins/registry.hpp"
+#include "train/run.hpp"
+
+namespace po = boost::program_options;
+
+namespace ablate::cli {
+namespace {
+
+/// Parses `args` against `options` (+ --help and positional names); prints help and returns
+/// false when --help was asked for.
+bool parse(const std::vector<std::string>& args, const char* usage, po::options_description& options,
+           const po::positional_options_description& positional, po::variables_map& vm) {
+  options.add_options()("help,h", "show this help");
+  po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: " << usage << "\n\n" << options << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+std::vector<Override> overrides(const po::variables_map& vm) {
+  std::vector<Override> out;
+  if (vm.count("set"))
+    for (const auto& text : vm["set"].as<std::vector<std::string>>()) out.push_back(parse_override(text));
+  if (vm.count("seed"))
+    out.push_back({"experiment.seed", std::to_string(vm["seed"].as<std::uint64_t>())});
+  return out;
+}
+
+void print_params(const std::vector<ParamSpec>& params) {
+  if (params.empty()) {
+    std::cout << "  (no parameters)\n";
+    return;
+  }
+  std::size_t width = 4;
+  for (const auto& p : params) width = std::max(width, p.name.size());
+  for (const auto& p : params) {
+    const std::string def = p.default_value ? to_toml(*p.default_value) : "(required)";
+    std::cout << fmt::format("  {:<{}}  {:<12}  default {}\n  {:<{}}  {}\n  {:<{}}  {}\n", p.name,
+                             width, to_string(p.type), def, "", width, p.describe_allowed(), "",
+                             width, p.doc);
+  }
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& args) {
+  po::options_description options("ablate run");
+  options.add_options()("file", po::value<std::string>()->required(), "experiment TOML file")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override a key: --set train.lr=0.1")(
+      "seed", po::value<std::uint64_t>(), "the experiment's seed")(
+      "out", po::value<std::string>()->default_value("runs"), "folder the run directory goes under");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  if (!parse(args, "ablate run FILE [--set key=value]... [--seed N] [--out DIR]", options,
+             positional, vm))
+    return 0;
+  RunOptions run_options{vm["out"].as<std::string>(), overrides(vm)};
+  const RunResult result = run_experiment(vm["file"].as<std::string>(), run_options);
+  std::cout << result.dir.string() << "\n";
+  return result.exit_code;
+}
+
+int resume(const std::vector<std::string>& args) {
+  po::options_description options("ablate resume");
+  options.add_options()("dir", po::value<std::string>()->required(), "the run directory");
+  po::positional_options_description positional;
+  positional.add("dir", 1);
+  po::variables_map vm;
+  if (!parse(args, "ablate resume RUN_DIR", options, positional, vm)) return 0;
+  const RunResult result = resume_run(vm["dir"].as<std::string>());
+  std::cout << result.dir.string() << "\n";
+  return result.exit_code;
+}
+
+int check(const std::vector<std::string>& args) {
+  po::options_description options("ablate check");
+  options.add_options()("file", po::value<std::string>()->required(), "experiment TOML file")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override a key: --set train.lr=0.1")(
+      "seed", po::value<std::uint64_t>(), "the experiment's seed")(
+      "print", "print the resolved experiment");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  if (!parse(args, "ablate check FILE [--set key=value]... [--print]", options, positional, vm))
+    return 0;
+  Registry registry;
+  const Experiment experiment = load_experiment(vm["file"].as<std::string>(), overrides(vm), registry);
+  if (vm.count("print")) std::cout << experiment.resolved_toml;
+  else std::cout << experiment.file.string() << ": ok (" << experiment.name << ")\n";
+  return 0;
+}
+
+int plugins(const std::vector<std::string>& args) {
+  po::options_description options("ablate plugins");
+  options.add_options()("kind", po::value<std::string>(),
+                        "only this kind: orderer, capacity_law, regularizer, topology, dataset");
+  po::variables_map vm;
+  if (!parse(args, "ablate plugins [--kind K]", options, {}, vm)) return 0;
+  std::optional<Kind> kind;
+  if (vm.count("kind")) {
+    kind = parse_kind(vm["kind"].as<std::string>());
+    if (!kind)
+      throw ConfigError("unknown kind '" + vm["kind"].as<std::string>() +
+                        "'; kinds: orderer, capacity_law, regularizer, topology, dataset");
+  }
+  Registry registry;
+  registry.scan(Registry::search_path());
+  for (const PluginEntry* entry : registry.entries(kind))
+    std::cout << fmt::format("{:<18} {:<13} {:<6} {}\n{:<18} {:<13} {:<6} {}\n", entry->info->name,
+                             to_string(entry->info->kind), entry->info->version,
+                             entry->info->summary, "", "", "", entry->file.string());
+  return 0;
+}
+
+int describe(const std::vector<std::string>& args) {
+  po::options_description options("ablate describe");
+  options.add_options()("name", po::value<std::string>()->required(),
+                        "a plugin's name, or a host section: experiment, split, tasks, train");
+  po::positional_options_description positional;
+  positional.add("name", 1);
+  po::variables_map vm;
+  if (!parse(args, "ablate describe NAME", options, positional, vm)) return 0;
+  const std::string name = vm["name"].as<std::string>();
+  if (auto it = host_sections().find(name); it != host_sections().end()) {
+    std::cout << "[" << name << "]  (a section of the host)\n";
+    print_params(it->second);
+    return 0;
+  }
+  Registry registry;
+  registry.scan(Registry::search_path());
+  const PluginEntry* entry = registry.find(name);
+  if (!entry) {
+    std::string known;
+    for (const PluginEntry* e : registry.entries()) known += (known.empty() ? "" : ", ") + e->info->name;
+    throw ConfigError("no plugin or section named '" + name + "'; plugins: " + known +
+                      "; sections: experiment, split, tasks, train");
+  }
+  const PluginInfo& info = *entry->info;
+  std::cout << info.name << "  (" << to_string(info.kind) << ", version " << info.version << ")\n  "
+            << info.summary << "\n  " << entry->file.string() << "\n\nparameters:\n";
+  print_params(info.params);
+  return 0;
+}
+
+}  // namespace ablate::cli

@@ -1,0 +1,337 @@
+// Splits, subsamples, the label-shift check and task sequences (data/prepare.hpp).
+#include "data/prepare.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "ablate/random.hpp"
+#include "ablate/split.hpp"
+
+namespace ablate {
+namespace {
+
+struct SplitOptions {
+  double val_fraction = 0;
+  std::size_t n_train = 0, n_test = 0;  // 0: all
+  bool stratified = true;
+};
+
+struct SplitSource {
+  std::string name;
+  DataShape shape;
+  Samples train, val, test;
+};
+
+void check_pool(const Source& source, const Samples& pool, const char* which) {
+  const auto fail = [&](const std::string& why) {
+    return Error(fmt::format("dataset '{}' delivered a malformed {} pool: {} (a plugin bug)",
+                             source.name, which, why));
+  };
+  if (static_cast<std::size_t>(pool.x.rows()) != pool.y.size())
+    throw fail(fmt::format("{} rows but {} labels", pool.x.rows(), pool.y.size()));
+  if (pool.size() > 0 && pool.x.cols() != source.shape.features)
+    throw fail(fmt::format("{} columns but shape.features = {}", pool.x.cols(),
+                           source.shape.features));
+  for (auto label : pool.y)
+    if (label < 0 || label >= source.shape.classes)
+      throw fail(fmt::format("label {} outside [0, {})", label, source.shape.classes));
+}
+
+// The given ascending rows; the pool itself when they are all of its rows.
+Samples take_rows(Samples& pool, const std::vector<std::size_t>& rows) {
+  if (rows.size() == pool.size()) return std::move(pool);
+  return select_rows(pool, rows);
+}
+
+// `count` of `rows` (ascending indices into a pool labelled `labels`), seeded and stratified
+// as asked; what the [split] parameter `what` asked for must be there.
+std::vector<std::size_t> subsample(const std::vector<std::size_t>& rows,
+                                   const std::vector<std::int32_t>& labels, std::size_t count,
+                                   Rng rng, bool stratified, const std::string& what) {
+  if (count == 0 || count == rows.size()) return rows;
+  if (count > rows.size())
+    throw Error(fmt::format("{} = {} but only {} samples are available; use at most {} or 0 "
+                            "for all",
+                            what, count, rows.size(), rows.size()));
+  std::vector<std::int32_t> row_labels(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) row_labels[i] = labels[rows[i]];
+  const RowSplit chosen = pick_rows(row_labels, count, rng, stratified);
+  std::vector<std::size_t> kept(count);
+  for (std::size_t i = 0; i < count; ++i) kept[i] = rows[chosen.picked[i]];
+  return kept;
+}
+
+std::vector<std::size_t> all_rows(std::size_t n) {
+  std::vector<std::size_t> rows(n);
+  std::iota(rows.begin(), rows.end(), std::size_t{0});
+  return rows;
+}
+
+SplitSource split_source(Source source, const SplitOptions& options, std::uint64_t seed,
+                         std::uint64_t index) {
+  check_pool(source, source.train, "train");
+  check_pool(source, source.test, "test");
+  const std::string prefix = "dataset '" + source.name + "': split.";
+
+  const auto val_count = static_cast<std::size_t>(
+      std::llround(options.val_fraction * static_cast<double>(source.train.size())));
+  Rng val_rng = Rng::stream(seed, "split.val", index);
+  RowSplit val = pick_rows(source.train.y, val_count, val_rng, options.stratified);
+  const auto train_rows =
+      subsample(val.rest, source.train.y, options.n_train, Rng::stream(seed, "split.train", index),
+                options.stratified, prefix + "n_train");
+  const auto test_rows = subsample(all_rows(source.test.size()), source.test.y, options.n_test,
+                                   Rng::stream(seed, "split.test", index), options.stratified,
+                                   prefix + "n_test");
+
+  SplitSource out{source.name, source.shape, {}, {}, {}};
+  out.val = select_rows(source.train, val.picked);
+  out.train = take_rows(source.train, train_rows);
+  out.test = take_rows(source.test, test_rows);
+  return out;
+}
+
+std::vector<int> class_range(int first, int count) {
+  std::vector<int> classes(static_cast<std::size_t>(count));
+  std::iota(classes.begin(), classes.end(), first);
+  return classes;
+}
+
+void offset_labels(Samples& samples, int offset) {
+  for (auto& label : samples.y) label += offset;
+}
+
+// The rows whose label is in [first, last).
+Samples keep_classes(const Samples& samples, int first, int last) {
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    if (samples.y[i] >= first && samples.y[i] < last) rows.push_back(i);
+  return select_rows(samples, rows);
+}
+
+// Column j of the result is column permutation[j] of `samples`.
+Samples permute_columns(const Samples& samples, const std::vector<Eigen::Index>& permutation) {
+  Samples out;
+  out.x.resize(samples.x.rows(), samples.x.cols());
+  for (Eigen::Index r = 0; r < samples.x.rows(); ++r)
+    for (Eigen::Index j = 0; j < samples.x.cols(); ++j)
+      out.x(r, j) = samples.x(r, permutation[static_cast<std::size_t>(j)]);
+  out.y = samples.y;
+  return out;
+}
+
+Samples concatenate(std::vector<Samples> parts) {
+  if (parts.size() == 1) return std::move(parts.front());
+  Eigen::Index rows = 0;
+  for (const auto& part : parts) rows += part.x.rows();
+  Samples out;
+  out.x.resize(rows, parts.front().x.cols());
+  Eigen::Index at = 0;
+  for (auto& part : parts) {
+    out.x.middleRows(at, part.x.rows()) = part.x;
+    at += part.x.rows();
+    out.y.insert(out.y.end(), part.y.begin(), part.y.end());
+    part = Samples{};  // release as we go: datasets can be large
+  }
+  return out;
+}
+
+void require_one_source(const std::vector<SplitSource>& sources, const std::string& mode) {
+  if (sources.size() != 1)
+    throw Error(fmt::format("tasks.mode = {} takes one dataset, the experiment has {}; use mode "
+                            "sequence or joint for several",
+                            mode, sources.size()));
+}
+
+// The shape of several datasets side by side: same features; classes and names stacked.
+DataShape combined_shape(const std::vector<SplitSource>& sources) {
+  DataShape shape = sources.front().shape;
+  if (sources.size() == 1) return shape;
+  shape.classes = 0;
+  shape.class_names.clear();
+  for (const auto& source : sources) {
+    if (source.shape.features != shape.features)
+      throw Error(fmt::format("datasets '{}' ({} features) and '{}' ({} features) cannot feed "
+                              "one model; combine datasets with the same number of features",
+                              sources.front().name, shape.features, source.name,
+                              source.shape.features));
+    const auto& s = source.shape;
+    if (s.channels != shape.channels || s.height != shape.height || s.width != shape.width)
+      shape.channels = 1, shape.height = 1, shape.width = 0;  // no common image layout
+    for (int c = 0; c < s.classes; ++c) {
+      const auto k = static_cast<std::size_t>(c);
+      shape.class_names.push_back(source.name + "/" +
+                                  (k < s.class_names.size() ? s.class_names[k] : std::to_string(c)));
+    }
+    shape.classes += s.classes;
+  }
+  return shape;
+}
+
+std::vector<Task> build_tasks(std::vector<SplitSource>& sources, const Params& params,
+                              std::uint64_t seed) {
+  const std::string& mode = params.string("mode");
+  std::vector<Task> tasks;
+  if (mode == "single") {
+    require_one_source(sources, mode);
+    auto& s = sources.front();
+    tasks.push_back({s.name, std::move(s.train), std::move(s.val), std::move(s.test),
+                     class_range(0, s.shape.classes)});
+  } else if (mode == "split_classes") {
+    require_one_source(sources, mode);
+    const auto& s = sources.front();
+    const std::int64_t per_task = params.integer("classes_per_task");
+    if (per_task < 1 || per_task > s.shape.classes)
+      throw Error(fmt::format("tasks.classes_per_task = {} but dataset '{}' has {} classes; use "
+                              "1 to {}",
+                              per_task, s.name, s.shape.classes, s.shape.classes));
+    for (int first = 0; first < s.shape.classes; first += static_cast<int>(per_task)) {
+      const int last = std::min(s.shape.classes, first + static_cast<int>(per_task));
+      tasks.push_back({fmt::format("{} classes {}-{}", s.name, first, last - 1),
+                       keep_classes(s.train, first, last), keep_classes(s.val, first, last),
+                       keep_classes(s.test, first, last), class_range(first, last - first)});
+    }
+  } else if (mode == "permuted") {
+    require_one_source(sources, mode);
+    auto& s = sources.front();
+    const std::int64_t count = params.integer("count");
+    if (count < 1) throw Error(fmt::format("tasks.count = {}; use 1 or more", count));
+    for (std::int64_t t = 1; t < count; ++t) {
+      std::vector<Eigen::Index> permutation(static_cast<std::size_t>(s.shape.features));
+      std::iota(permutation.begin(), permutation.end(), Eigen::Index{0});
+      Rng rng = Rng::stream(seed, "tasks.permute", static_cast<std::uint64_t>(t));
+      rng.shuffle(std::span(permutation));
+      tasks.push_back({fmt::format("{} permutation {}", s.name, t),
+                       permute_columns(s.train, permutation), permute_columns(s.val, permutation),
+                       permute_columns(s.test, permutation), class_range(0, s.shape.classes)});
+    }
+    tasks.insert(tasks.begin(), Task{s.name + " permutation 0", std::move(s.train),
+                                     std::move(s.val), std::move(s.test),
+                                     class_range(0, s.shape.classes)});
+  } else if (mode == "sequence" || mode == "joint") {
+    int offset = 0;
+    for (auto& s : sources) {
+      offset_labels(s.train, offset);
+      offset_labels(s.val, offset);
+      offset_labels(s.test, offset);
+      tasks.push_back({s.name, std::move(s.train), std::move(s.val), std::move(s.test),
+                       class_range(offset, s.shape.classes)});
+      offset += s.shape.classes;
+    }
+    if (mode == "joint") {
+      Task joint;
+      std::vector<Samples> train, val, test;
+      for (auto& task : tasks) {
+        joint.name += (joint.name.empty() ? "" : "+") + task.name;
+        train.push_back(std::move(task.train));
+        val.push_back(std::move(task.val));
+        test.push_back(std::move(task.test));
+      }
+      joint.train = concatenate(std::move(train));
+      joint.val = concatenate(std::move(val));
+      joint.test = concatenate(std::move(test));
+      joint.classes = class_range(0, offset);
+      tasks.assign(1, std::move(joint));
+    }
+  } else {
+    throw Error("tasks.mode = '" + mode +
+                "' is not a task mode; use single, split_classes, permuted, sequence or joint");
+  }
+  return tasks;
+}
+
+}  // namespace
+
+const std::vector<ParamSpec>& split_params() {
+  static const std::vector<ParamSpec> specs = {
+      real("val_fraction", 0.1, 0.0, 0.9,
+           "share of each training pool held out for validation"),
+      integer("n_train", 0, 0, kInf,
+              "training samples kept per dataset once validation is carved out; 0: all "
+              "(small-data regimes)"),
+      integer("n_test", 0, 0, kInf, "test samples kept per dataset; 0: all"),
+      flag("stratified", true,
+           "validation and subsamples keep every class's share (within one sample)"),
+      real("shift_warn", 0.05, 0.0, 1.0,
+           "warn when the total-variation distance between the train and validation (or test) "
+           "label distributions of a task exceeds this"),
+  };
+  return specs;
+}
+
+const std::vector<ParamSpec>& task_params() {
+  static const std::vector<ParamSpec> specs = {
+      choice("mode", "single", {"single", "split_classes", "permuted", "sequence", "joint"},
+             "single: one task; split_classes: classes_per_task classes per task; permuted: "
+             "count tasks of permuted features; sequence: a task per dataset; joint: all "
+             "datasets in one task"),
+      integer("classes_per_task", 2, 1, kInf,
+              "split_classes: classes per task, in label order (labels stay global)"),
+      integer("count", 5, 1, 1000, "permuted: number of tasks, task 0 unpermuted"),
+  };
+  return specs;
+}
+
+double label_distance(std::span<const std::int32_t> a, std::span<const std::int32_t> b,
+                      int classes) {
+  if (a.empty() || b.empty()) return 0;
+  const auto histogram = [&](std::span<const std::int32_t> labels) {
+    std::vector<double> counts(static_cast<std::size_t>(std::max(classes, 0)));
+    for (auto label : labels) {
+      if (label < 0 || label >= classes)
+        throw Error(fmt::format("label {} outside [0, {})", label, classes));
+      counts[static_cast<std::size_t>(label)] += 1;
+    }
+    return counts;
+  };
+  const auto count_a = histogram(a), count_b = histogram(b);
+  const auto size_a = static_cast<double>(a.size()), size_b = static_cast<double>(b.size());
+  double sum = 0;
+  for (std::size_t c = 0; c < count_a.size(); ++c)
+    sum += std::abs(count_a[c] / size_a - count_b[c] / size_b);
+  return sum / 2;
+}
+
+PreparedData prepare_data(std::vector<Source> sources, const Params& split, const Params& tasks,
+                          std::uint64_t seed) {
+  if (sources.empty()) throw Error("the experiment names no dataset; add a [dataset] section");
+  SplitOptions options;
+  options.val_fraction = split.real("val_fraction");
+  if (options.val_fraction < 0 || options.val_fraction >= 1)
+    throw Error(fmt::format("split.val_fraction = {}; use a value in [0, 1)",
+                            options.val_fraction));
+  options.n_train = static_cast<std::size_t>(std::max<std::int64_t>(0, split.integer("n_train")));
+  options.n_test = static_cast<std::size_t>(std::max<std::int64_t>(0, split.integer("n_test")));
+  options.stratified = split.boolean("stratified");
+
+  std::vector<SplitSource> split_sources;
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    split_sources.push_back(split_source(std::move(sources[i]), options, seed, i));
+  sources.clear();
+
+  PreparedData data;
+  data.shape = combined_shape(split_sources);
+  data.tasks = build_tasks(split_sources, tasks, seed);
+
+  const double threshold = split.real("shift_warn");
+  for (const auto& task : data.tasks) {
+    const auto check = [&](const Samples& other, const char* which) {
+      const double distance = label_distance(task.train.y, other.y, data.shape.classes);
+      data.label_shift = std::max(data.label_shift, distance);
+      if (distance > threshold)
+        data.warnings.push_back(fmt::format(
+            "task '{}': the {} labels are distributed unlike the training labels (total-variation "
+            "distance {:.3f} > split.shift_warn = {}); accuracy measured on them may mislead. "
+            "Use split.stratified = true, a larger split.val_fraction or n_test = 0",
+            task.name, which, distance, threshold));
+    };
+    check(task.val, "validation");
+    check(task.test, "test");
+  }
+  return data;
+}
+
+}  // namespace ablate

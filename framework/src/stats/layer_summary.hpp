@@ -1,0 +1,33 @@
+#pragma once
+// What a stage row reports per unit layer (issue 4, "Observability"): how its units' margins are
+// distributed, how many lie in each zone, and the capacities they trained with.
+#include <optional>
+#include <vector>
+
+#include "ablate/stats.hpp"
+#include "runs/json.hpp"
+
+namespace ablate {
+
+/// Order statistics of a sample (linear interpolation between ranks, as numpy's default).
+struct Quantiles {
+  double min = 0, q25 = 0, median = 0, q75 = 0, max = 0, mean = 0;
+};
+/// All zero for an empty sample.
+Quantiles quantiles(std::vector<double> values);
+
+struct LayerSummary {
+  int units = 0;  // units of the layer with a record
+  int gold = 0, collapsed = 0, noisy = 0;
+  Quantiles margin;
+  std::optional<Quantiles> capacity;  // over the units that trained with one
+};
+
+/// From each unit's latest record.
+LayerSummary summarize_layer(const SumCache& sums, int layer, const Zones& zones);
+
+/// {"name":..,"units":..,"gold":..,"collapsed":..,"noisy":..,"margin":{"min":..,..},
+///  "capacity":{..}}
+Json to_json(const LayerSummary& summary, const std::string& name);
+
+}  // namespace ablate

@@ -1,0 +1,41 @@
+#pragma once
+// How a stage's units are fitted. The Trainer owns the loop every engine shares (tasks,
+// stages from the orderer, unit sums, capacity, records); an Engine owns what differs: gradient
+// steps (GradientEngine) or the hashtron solve.
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "ablate/model.hpp"
+#include "ablate/orderer.hpp"
+#include "ablate/state.hpp"
+
+namespace ablate {
+
+struct EpochFigures {
+  double loss = 0;      // mean training loss (0 where an engine has none)
+  double accuracy = 0;  // training accuracy seen while fitting
+  bool finite = true;   // false: the loss became NaN or infinite
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual Model& model() = 0;
+  /// Fits the stage's units for one epoch. `epoch` counts the run's epochs from 0,
+  /// `task_epoch` the task's (the learning-rate clock).
+  virtual EpochFigures fit_epoch(const Task& task, const Stage& stage, int epoch,
+                                 int task_epoch) = 0;
+  /// Every unit's +1/-1 sum over `samples`, laid out as UnitGraph::offset.
+  virtual void unit_sums(const Samples& samples, std::span<std::int64_t> sums) = 0;
+  virtual double accuracy(const Samples& split) = 0;
+  /// The learning rate at the start of a task epoch (0 where meaningless).
+  virtual double learning_rate(const Task& /*task*/, int /*task_epoch*/) const { return 0.0; }
+  /// At the end of a task (regularizers consolidate).
+  virtual void end_task(const Task& /*task*/, Rng& /*rng*/) {}
+  /// Parameters, optimizer and plugin state; the model's structure first.
+  virtual void save(StateStore& out) const = 0;
+  virtual void load(const StateStore& in) = 0;
+};
+
+}  // namespace ablate

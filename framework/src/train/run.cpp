@@ -1,0 +1,112 @@
+#include "train/run.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "plugins/registry.hpp"
+#include "runs/json.hpp"
+#include "runs/log.hpp"
+#include "runs/manifest.hpp"
+#include "runs/run_dir.hpp"
+#include "runs/safetensors.hpp"
+#include "train/trainer.hpp"
+#include "util/sha256.hpp"
+
+namespace ablate {
+namespace {
+
+constexpr const char* kCheckpoint = "checkpoints/last.safetensors";
+
+Json manifest(const Experiment& experiment, const Trainer& trainer) {
+  Json m = host_facts();  // commit and dirty flag, compiler, CPU
+  m["seed"] = experiment.experiment.integer("seed");
+  m["threads"] = threads();
+  m["experiment"] = experiment.name;
+  m["source"] = experiment.file.string();
+  Json plugins = Json::array();
+  for (const PluginEntry* entry : trainer.plugins_used()) {
+    Json p = Json::object();
+    p["name"] = entry->info->name;
+    p["kind"] = to_string(entry->info->kind);
+    p["version"] = entry->info->version;
+    p["file"] = entry->file.string();
+    p["sha256"] = sha256_file(entry->file);
+    plugins.push_back(std::move(p));
+  }
+  m["plugins"] = std::move(plugins);
+  return m;
+}
+
+/// Trains in `dir` (fresh, or from its checkpoint) and writes summary.json.
+RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& registry,
+                   bool resume) {
+  add_run_log(dir.path() / "log.txt");
+  const auto started = std::chrono::steady_clock::now();
+  RunResult result{dir.path(), "ok", 0};
+  Json summary = Json::object();
+  try {
+    Trainer trainer(experiment, registry);
+    if (!resume) dir.write("manifest.json", manifest(experiment, trainer).dump() + "\n");
+    std::optional<StateStore> state;
+    if (resume && dir.exists(kCheckpoint)) {
+      state = read_safetensors(dir.path() / kCheckpoint);
+      dir.keep_metrics(static_cast<std::size_t>(state->integers("trainer/rows").at(0)));
+      spdlog::info("resuming {} from its checkpoint", dir.path().string());
+    } else if (resume) {
+      dir.keep_metrics(0);
+      spdlog::info("{} has no checkpoint yet: starting it over", dir.path().string());
+    }
+    Outcome outcome = trainer.run(
+        [&](const Json& row) { dir.append_metrics(row); },
+        [&](const StateStore& s) {
+          write_safetensors(dir.path() / kCheckpoint, s, {{"format", "ablate checkpoint"}});
+        },
+        state ? &*state : nullptr);
+    summary = std::move(outcome.summary);
+    result.status = outcome.status;
+    if (outcome.status != "ok") {
+      summary["reason"] = outcome.reason;
+      spdlog::error("run {}: {}", outcome.status, outcome.reason);
+      result.exit_code = 1;
+    }
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    result.status = "failed";
+    result.exit_code = 1;
+    summary["reason"] = e.what();
+    spdlog::error("run failed: {}", e.what());
+  }
+  summary["status"] = result.status;
+  summary["experiment"] = experiment.name;
+  summary["seed"] = experiment.experiment.integer("seed");
+  summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  dir.write("summary.json", summary.dump() + "\n");
+  return result;
+}
+
+}  // namespace
+
+RunResult run_experiment(const std::filesystem::path& file, const RunOptions& options) {
+  Registry registry;
+  const Experiment experiment = load_experiment(file, options.overrides, registry);
+  RunDirectory dir = RunDirectory::create(options.out, experiment.name);
+  dir.write("config.toml", experiment.resolved_toml);
+  spdlog::info("run {} -> {}", experiment.name, dir.path().string());
+  return train_in(dir, experiment, registry, false);
+}
+
+RunResult resume_run(const std::filesystem::path& path) {
+  RunDirectory dir = RunDirectory::open(path);
+  if (dir.exists("summary.json")) {
+    const Json summary = Json::parse(dir.read("summary.json"));
+    if (summary.at("status").as_string() == "ok")
+      throw Error(path.string() + " has already finished (summary.json says ok)");
+  }
+  Registry registry;
+  const Experiment experiment = load_experiment(dir.path() / "config.toml", {}, registry);
+  return train_in(dir, experiment, registry, true);
+}
+
+}  // namespace ablate

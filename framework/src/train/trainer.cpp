@@ -1,0 +1,361 @@
+#include "train/trainer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "ablate/dataset.hpp"
+#include "ablate/regularizer.hpp"
+#include "stats/alerts.hpp"
+#include "stats/layer_summary.hpp"
+#include "stats/sum_cache_io.hpp"
+#include "train/gradient_engine.hpp"
+
+namespace ablate {
+namespace {
+
+std::vector<std::int64_t> flatten(const std::vector<UnitId>& units) {
+  std::vector<std::int64_t> out;
+  for (auto u : units) out.insert(out.end(), {u.layer, u.index});
+  return out;
+}
+
+std::vector<UnitId> unflatten(const std::vector<std::int64_t>& flat) {
+  std::vector<UnitId> out;
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2)
+    out.push_back({static_cast<int>(flat[i]), static_cast<int>(flat[i + 1])});
+  return out;
+}
+
+}  // namespace
+
+Trainer::Trainer(const Experiment& experiment, Registry& registry)
+    : experiment_(experiment),
+      registry_(registry),
+      seed_(static_cast<std::uint64_t>(experiment.experiment.integer("seed"))) {
+  const Params& train = experiment.train;
+  const auto threads = static_cast<int>(train.integer("threads"));
+  set_threads(threads > 0 ? threads : hardware_threads());
+
+  auto note = [&](const PluginChoice& c) { used_.push_back(registry_.find(c.kind, c.plugin)); };
+  topology_ = registry_.create<Topology>(Kind::topology, experiment.topology.plugin,
+                                         experiment.topology.params);
+  note(experiment.topology);
+  // Checked before any data is read: a [capacity] the topology ignores is a config error.
+  if (experiment.capacity && !topology_->uses_capacity())
+    throw ConfigError("[capacity] means nothing to topology '" + experiment.topology.plugin +
+                          "' (it has no capacity to set): remove the section or choose a "
+                          "topology that uses one",
+                      experiment.capacity->where.str());
+  if (experiment.capacity) {
+    capacity_ = registry_.create<CapacityLaw>(Kind::capacity_law, experiment.capacity->plugin,
+                                              experiment.capacity->params);
+    note(*experiment.capacity);
+  }
+  note(experiment.orderer);
+  orderer_ = make_orderer();
+  std::vector<std::shared_ptr<Regularizer>> regularizers;
+  for (const auto& choice : experiment.regularizers) {
+    regularizers.push_back(
+        registry_.create<Regularizer>(Kind::regularizer, choice.plugin, choice.params));
+    note(choice);
+  }
+
+  std::vector<Source> sources;
+  for (std::size_t i = 0; i < experiment.datasets.size(); ++i) {
+    const auto& choice = experiment.datasets[i];
+    auto dataset = registry_.create<Dataset>(Kind::dataset, choice.plugin, choice.params);
+    note(choice);
+    Rng rng = Rng::stream(seed_, "data", i);
+    sources.push_back(dataset->load(rng));
+  }
+  data_ = prepare_data(std::move(sources), experiment.split, experiment.tasks, seed_);
+  for (const auto& warning : data_.warnings) spdlog::warn("{}", warning);
+
+  const auto batch = train.integer("batch_size");
+  const auto first_train = static_cast<std::int64_t>(data_.tasks.front().train.size());
+  progress_ = std::make_unique<Progress>(
+      static_cast<int>(train.integer("epochs") * static_cast<std::int64_t>(data_.tasks.size())),
+      (first_train + batch - 1) / batch);
+
+  Rng init = Rng::stream(seed_, "init");
+  std::unique_ptr<Model> built =
+      topology_->build({data_.shape, static_cast<int>(data_.tasks.size())}, init);
+  if (auto* gradient = dynamic_cast<GradientModel*>(built.get())) {
+    built.release();
+    engine_ = std::make_unique<GradientEngine>(
+        tie_to(topology_, std::unique_ptr<GradientModel>(gradient)), std::move(regularizers),
+        data_.shape, train, seed_, progress_.get());
+  } else {
+    throw Error("topology '" + experiment.topology.plugin +
+                "' builds a model no engine of this host can train");
+  }
+  graph_ = std::make_unique<UnitGraph>(engine_->model().unit_layers());
+  unit_sums_.assign(static_cast<std::size_t>(graph_->unit_count()), 0);
+}
+
+Trainer::~Trainer() = default;
+
+std::shared_ptr<Orderer> Trainer::make_orderer() const {
+  return registry_.create<Orderer>(Kind::orderer, experiment_.orderer.plugin,
+                                   experiment_.orderer.params);
+}
+
+Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
+                     const StateStore* resume) {
+  std::int64_t rows = 0;
+  if (resume) {
+    load(*resume);
+    rows = resume->integers("trainer/rows").at(0);
+  }
+  auto row = [&](const Json& r) {
+    emit(r);
+    ++rows;
+  };
+  auto save_checkpoint = [&] {
+    StateStore state;
+    save(state);
+    state.put("trainer/rows", std::vector<std::int64_t>{rows});
+    checkpoint(state);
+  };
+  const auto every = experiment_.train.integer("checkpoint_every");
+  const auto epochs = static_cast<int>(experiment_.train.integer("epochs"));
+  const int tasks = static_cast<int>(data_.tasks.size());
+  Model& model = engine_->model();
+
+  Outcome outcome;
+  while (at_.task < tasks) {
+    const Task& task = data_.tasks[static_cast<std::size_t>(at_.task)];
+    model.set_task(at_.task);
+    if (!at_.in_stage) {
+      Rng rng = Rng::stream(seed_, "orderer", static_cast<std::uint64_t>(at_.epoch));
+      const OrderContext ctx{*graph_, sums_, zones_, rng, at_.stage, epochs, last_train_accuracy_};
+      stage_ = orderer_->next(ctx);
+      if (!stage_) {  // the task is done
+        end_task(row);
+        ++at_.task;
+        at_.stage = 0;
+        at_.task_epoch = 0;
+        orderer_ = make_orderer();
+        if (at_.task < tasks) save_checkpoint();
+        continue;
+      }
+      at_.in_stage = true;
+      at_.stage_epoch = 0;
+    }
+    while (at_.stage_epoch < stage_->epochs) {
+      const double lr = engine_->learning_rate(task, at_.task_epoch);
+      const EpochFigures epoch = engine_->fit_epoch(task, *stage_, at_.epoch, at_.task_epoch);
+      ++at_.stage_epoch;
+      ++at_.epoch;
+      ++at_.task_epoch;
+      if (!epoch.finite) {
+        outcome.status = "diverged";
+        outcome.reason = "the loss became NaN or infinite in epoch " + std::to_string(at_.epoch);
+        outcome.summary = final_summary();
+        outcome.summary["epoch"] = at_.epoch;
+        return outcome;
+      }
+      Figures figures;
+      Rng rng = Rng::stream(seed_, "epoch_end", static_cast<std::uint64_t>(at_.epoch));
+      model.on_epoch_end(at_.epoch, rng, figures);
+      last_train_loss_ = epoch.loss;
+      last_train_accuracy_ = epoch.accuracy;
+      last_val_accuracy_ = engine_->accuracy(task.val);
+      Json r = Json::object();
+      r["kind"] = "epoch";
+      r["epoch"] = at_.epoch;
+      r["task"] = at_.task;
+      r["stage"] = at_.stage;
+      r["lr"] = lr;
+      r["train_loss"] = epoch.loss;
+      r["train_accuracy"] = epoch.accuracy;
+      r["val_accuracy"] = last_val_accuracy_;
+      for (const auto& [name, value] : figures) r[name] = value;
+      row(r);
+      progress_->epoch_done(at_.epoch, fmt::format("loss {:.4f}  train {:.2f}%  val {:.2f}%",
+                                                   epoch.loss, 100 * epoch.accuracy,
+                                                   100 * last_val_accuracy_));
+      if (every > 0 && at_.epoch % every == 0) save_checkpoint();
+    }
+    end_stage(task, row);
+    at_.in_stage = false;
+    ++at_.stage;
+  }
+  outcome.summary = final_summary();
+  save_checkpoint();
+  return outcome;
+}
+
+void Trainer::end_stage(const Task& task, const RowSink& emit) {
+  // Every unit's sum S over the N training samples, in one pass.
+  const Samples& train = task.train;
+  const auto n = static_cast<std::int32_t>(train.size());
+  engine_->unit_sums(train, unit_sums_);
+  StageRecord stage_record{at_.stage, at_.epoch, 0.0, 0.0, last_train_accuracy_,
+                           last_val_accuracy_, stage_->label};
+  stage_record.layer = stage_->layer;
+  sums_.record_stage(stage_record);
+  Model& model = engine_->model();
+  Json layers = Json::array();
+  const auto& unit_layers = graph_->layers();
+  for (int layer = 0; layer < static_cast<int>(unit_layers.size()); ++layer) {
+    const int size = unit_layers[static_cast<std::size_t>(layer)].size;
+    for (int i = 0; i < size; ++i) {
+      const UnitId unit{layer, i};
+      const auto s = static_cast<std::int32_t>(
+          unit_sums_[static_cast<std::size_t>(graph_->offset(layer) + i)]);
+      const auto it = capacity_now_.find(unit);
+      const float used = it == capacity_now_.end() ? 0.0f : it->second;
+      sums_.record(unit, {s, n, used, at_.stage});
+      if (capacity_) {
+        const double next = capacity_->next(sums_.history(unit), used);
+        capacity_now_[unit] = static_cast<float>(next);
+        model.apply_capacity(unit, next);
+      }
+    }
+    layers.push_back(to_json(summarize_layer(sums_, layer, zones_),
+                             unit_layers[static_cast<std::size_t>(layer)].name));
+  }
+  Json r = Json::object();
+  r["kind"] = "stage";
+  r["task"] = at_.task;
+  r["stage"] = at_.stage;
+  r["label"] = stage_->label;
+  r["layer"] = stage_->layer;
+  if (stage_->units.all) {
+    r["units"] = "all";
+  } else {
+    Json units = Json::array();
+    for (const UnitId& unit : stage_->units.units)
+      units.push_back(std::to_string(unit.layer) + "." + std::to_string(unit.index));
+    r["units"] = std::move(units);
+  }
+  r["epoch"] = at_.epoch;
+  r["train_accuracy"] = last_train_accuracy_;
+  r["val_accuracy"] = last_val_accuracy_;
+  r["layers"] = std::move(layers);
+  emit(r);
+  for (const Alert& alert : new_alerts(sums_, unit_layers)) {
+    spdlog::warn("alert after stage {} ({}): {}", at_.stage, stage_->label, alert.message);
+    Json row = to_json(alert);
+    row["task"] = at_.task;
+    row["stage"] = at_.stage;
+    row["epoch"] = at_.epoch;
+    emit(row);
+  }
+}
+
+void Trainer::end_task(const RowSink& emit) {
+  const Task& task = data_.tasks[static_cast<std::size_t>(at_.task)];
+  Rng rng = Rng::stream(seed_, "end_task", static_cast<std::uint64_t>(at_.task));
+  engine_->end_task(task, rng);
+  // Accuracy on every task's test split after this task: the continual-learning matrix.
+  Model& model = engine_->model();
+  std::vector<double> accuracies;
+  for (std::size_t j = 0; j < data_.tasks.size(); ++j) {
+    model.set_task(static_cast<int>(j));
+    accuracies.push_back(engine_->accuracy(data_.tasks[j].test));
+  }
+  model.set_task(at_.task);
+  task_accuracy_.push_back(accuracies);
+  Json r = Json::object();
+  r["kind"] = "task";
+  r["task"] = at_.task;
+  r["name"] = task.name;
+  Json list = Json::array();
+  for (double a : accuracies) list.push_back(a);
+  r["test_accuracy"] = std::move(list);
+  emit(r);
+}
+
+Json Trainer::final_summary() {
+  Json s = Json::object();
+  s["status"] = "ok";
+  s["epochs"] = at_.epoch;
+  s["train_loss"] = last_train_loss_;
+  s["train_accuracy"] = last_train_accuracy_;
+  s["val_accuracy"] = last_val_accuracy_;
+  s["label_shift"] = data_.label_shift;
+  if (task_accuracy_.empty()) return s;
+  // Final accuracy over the tasks seen, forgetting (Chaudhry et al. 2018) and backward transfer
+  // (Lopez-Paz & Ranzato 2017) over the tasks before the last.
+  const auto& last = task_accuracy_.back();
+  const std::size_t seen = task_accuracy_.size();
+  double average = 0, forgetting = 0, transfer = 0;
+  for (std::size_t j = 0; j < seen; ++j) average += last[j];
+  for (std::size_t j = 0; j + 1 < seen; ++j) {
+    double best = 0;
+    for (std::size_t i = j; i + 1 < seen; ++i) best = std::max(best, task_accuracy_[i][j]);
+    forgetting += best - last[j];
+    transfer += last[j] - task_accuracy_[j][j];
+  }
+  s["test_accuracy"] = average / static_cast<double>(seen);
+  if (seen > 1) {
+    s["forgetting"] = forgetting / static_cast<double>(seen - 1);
+    s["backward_transfer"] = transfer / static_cast<double>(seen - 1);
+  }
+  Figures figures;
+  engine_->model().evaluate(data_.tasks.back().test, figures);
+  for (const auto& [name, value] : figures) s[name] = value;
+  return s;
+}
+
+void Trainer::save(StateStore& out) const {
+  engine_->save(out);
+  orderer_->save(out, "orderer/");
+  save_sums(sums_, run_identity(experiment_.name, seed_, *graph_), out, "sums/");
+  out.put("trainer/position",
+          std::vector<std::int64_t>{at_.task, at_.stage, at_.stage_epoch, at_.epoch, at_.task_epoch,
+                                    at_.in_stage});
+  if (stage_) {
+    out.put("trainer/stage",
+            std::vector<std::int64_t>{stage_->epochs, stage_->layer, stage_->units.all});
+    out.put("trainer/stage_units", flatten(stage_->units.units));
+    out.put_text("trainer/stage_label", stage_->label);
+  }
+  std::vector<UnitId> units;
+  std::vector<float> capacities;
+  for (const auto& [unit, c] : capacity_now_) {
+    units.push_back(unit);
+    capacities.push_back(c);
+  }
+  out.put("trainer/capacity_units", flatten(units));
+  out.put("trainer/capacity_values", capacities);
+  std::vector<double> matrix;
+  for (const auto& r : task_accuracy_) matrix.insert(matrix.end(), r.begin(), r.end());
+  out.put("trainer/task_accuracy", matrix);
+  out.put("trainer/last",
+          std::vector<double>{last_train_accuracy_, last_val_accuracy_, last_train_loss_});
+}
+
+void Trainer::load(const StateStore& in) {
+  engine_->load(in);
+  orderer_->load(in, "orderer/");
+  sums_ = load_sums(in, run_identity(experiment_.name, seed_, *graph_), "sums/");
+  const auto pos = in.integers("trainer/position");
+  at_ = {static_cast<int>(pos.at(0)), static_cast<int>(pos.at(1)), static_cast<int>(pos.at(2)),
+         static_cast<int>(pos.at(3)), static_cast<int>(pos.at(4)), pos.at(5) != 0};
+  stage_.reset();
+  if (in.has("trainer/stage")) {
+    const auto st = in.integers("trainer/stage");
+    stage_ = Stage{UnitSelection{st.at(2) != 0, unflatten(in.integers("trainer/stage_units"))},
+                   static_cast<int>(st.at(0)), static_cast<int>(st.at(1)),
+                   in.text("trainer/stage_label")};
+  }
+  capacity_now_.clear();
+  const auto units = unflatten(in.integers("trainer/capacity_units"));
+  const auto capacities = in.floats("trainer/capacity_values");
+  for (std::size_t i = 0; i < units.size() && i < capacities.size(); ++i)
+    capacity_now_[units[i]] = capacities[i];
+  task_accuracy_.clear();
+  const auto matrix = in.reals("trainer/task_accuracy");
+  const std::size_t width = data_.tasks.size();
+  for (std::size_t i = 0; i + width <= matrix.size(); i += width)
+    task_accuracy_.emplace_back(matrix.begin() + static_cast<std::ptrdiff_t>(i),
+                                matrix.begin() + static_cast<std::ptrdiff_t>(i + width));
+  const auto last = in.reals("trainer/last");
+  last_train_accuracy_ = last.at(0);
+  last_val_accuracy_ = last.at(1);
+  last_train_loss_ = last.at(2);
+}
+
+}  // namespace ablate

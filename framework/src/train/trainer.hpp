@@ -1,0 +1,90 @@
+#pragma once
+// The loop every engine shares: for each task, for each stage the orderer yields, epochs of the
+// engine fitting the stage's units; after each stage the units' sums go to the SumCache and,
+// through the capacity law, back into the model; rows and checkpoints along the way.
+// Everything random is drawn from streams keyed by (seed, purpose, epoch), so a run resumed from
+// a checkpoint continues exactly as the uninterrupted run would have.
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ablate/capacity.hpp"
+#include "ablate/orderer.hpp"
+#include "ablate/topology.hpp"
+#include "config/experiment.hpp"
+#include "data/prepare.hpp"
+#include "plugins/registry.hpp"
+#include "runs/json.hpp"
+#include "runs/log.hpp"
+#include "train/engine.hpp"
+
+namespace ablate {
+
+/// Where a run stands: what a checkpoint records besides tensors.
+struct Position {
+  int task = 0;
+  int stage = 0;          // stages begun in this task
+  int stage_epoch = 0;    // epochs done in the current stage
+  int epoch = 0;          // epochs done in the whole run
+  int task_epoch = 0;     // epochs done in this task (the learning-rate clock)
+  bool in_stage = false;  // a stage has begun and not ended
+};
+
+/// How a run ended.
+struct Outcome {
+  std::string status = "ok";  // ok | diverged
+  std::string reason;
+  Json summary = Json::object();
+};
+
+class Trainer {
+ public:
+  /// Builds every plugin, reads the data and builds the model. ConfigError for a [capacity]
+  /// the topology cannot use, before any data is read.
+  Trainer(const Experiment& experiment, Registry& registry);
+  ~Trainer();
+
+  using RowSink = std::function<void(const Json& row)>;
+  using CheckpointSink = std::function<void(const StateStore& state)>;
+
+  /// Trains from the start, or from `resume` (a checkpoint's state). Each metrics row goes to
+  /// `emit`; `checkpoint` receives the state whenever one is due (it records the row count).
+  Outcome run(const RowSink& emit, const CheckpointSink& checkpoint,
+              const StateStore* resume = nullptr);
+
+  /// The plugins in use, for the manifest.
+  const std::vector<const PluginEntry*>& plugins_used() const { return used_; }
+
+ private:
+  void end_stage(const Task& task, const RowSink& emit);
+  void end_task(const RowSink& emit);
+  Json final_summary();
+  void save(StateStore& out) const;
+  void load(const StateStore& in);
+  std::shared_ptr<Orderer> make_orderer() const;
+
+  const Experiment& experiment_;
+  Registry& registry_;
+  std::vector<const PluginEntry*> used_;
+  std::uint64_t seed_;
+  PreparedData data_;
+  std::shared_ptr<Topology> topology_;
+  std::shared_ptr<Orderer> orderer_;
+  std::shared_ptr<CapacityLaw> capacity_;
+  std::unique_ptr<Progress> progress_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<UnitGraph> graph_;
+  SumCache sums_;
+  Zones zones_;
+  Position at_;
+  std::optional<Stage> stage_;
+  std::map<UnitId, float> capacity_now_;  // the capacity each unit trains with
+  std::vector<std::vector<double>> task_accuracy_;  // [after task i][on task j]
+  std::vector<std::int64_t> unit_sums_;
+  double last_train_accuracy_ = 0, last_val_accuracy_ = 0, last_train_loss_ = 0;
+};
+
+}  // namespace ablate

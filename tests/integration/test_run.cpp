@@ -1,0 +1,159 @@
+// `ablate run`, `check` and `resume` end to end: the real binary, real plugins, real data
+// (sklearn's digits, installed by tools/setup-data.sh).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "support.hpp"
+
+using namespace ablate::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kExperiment = R"(
+[experiment]
+name = "e2e"
+seed = 3
+
+[dataset]
+plugin = "digits"
+
+[topology]
+plugin = "mlp"
+hidden = [64, 32]
+
+[train]
+epochs = 6
+batch_size = 32
+lr = 0.05
+threads = 1
+checkpoint_every = 1
+)";
+
+/// The run directory `ablate run` printed last.
+fs::path run_dir_of(const CommandResult& r) {
+  std::string last, line;
+  std::istringstream lines(r.output);
+  while (std::getline(lines, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+std::size_t count_lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+
+TEST_CASE("a run leaves every file of its run directory, and its config reproduces it",
+          "[e2e]") {
+  TempDir tmp("ablate-e2e");
+  write_text(tmp / "e2e.toml", kExperiment);
+  const auto first = ablate("run " + (tmp / "e2e.toml").string() + " --out " + (tmp / "runs").string());
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  const fs::path dir = run_dir_of(first);
+  for (const char* file : {"config.toml", "manifest.json", "metrics.jsonl", "log.txt", "summary.json",
+                           "checkpoints/last.safetensors"})
+    CHECK(fs::exists(dir / file));
+  CHECK(dir.parent_path().filename() == "e2e");
+  const std::string summary = read_text(dir / "summary.json");
+  CHECK_THAT(summary, Catch::Contains("\"status\":\"ok\""));
+  CHECK_THAT(summary, Catch::Contains("\"test_accuracy\""));
+  const std::string manifest = read_text(dir / "manifest.json");
+  for (const char* key : {"\"seed\":3", "\"commit\"", "\"sha256\"", "\"compiler\"", "\"threads\":1"})
+    CHECK_THAT(manifest, Catch::Contains(key));
+  // No temporary files left behind.
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
+
+  const std::string metrics = read_text(dir / "metrics.jsonl");
+  CHECK(count_lines(metrics) >= 6);
+  const auto again = ablate("run " + (dir / "config.toml").string() + " --out " + (tmp / "runs").string());
+  INFO(again.output);
+  REQUIRE(again.exit_code == 0);
+  const fs::path dir2 = run_dir_of(again);
+  CHECK(dir2 != dir);
+  CHECK(read_text(dir2 / "metrics.jsonl") == metrics);
+
+  // Another seed: other figures (the seed reaches the run).
+  const auto other = ablate("run " + (tmp / "e2e.toml").string() + " --seed 4 --out " + (tmp / "runs").string());
+  REQUIRE(other.exit_code == 0);
+  CHECK(read_text(run_dir_of(other) / "metrics.jsonl") != metrics);
+}
+
+TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted metrics",
+          "[e2e][resume]") {
+  TempDir tmp("ablate-resume");
+  write_text(tmp / "e2e.toml", kExperiment);
+  const auto reference = ablate("run " + (tmp / "e2e.toml").string() + " --out " + (tmp / "ref").string());
+  REQUIRE(reference.exit_code == 0);
+  const std::string expected = read_text(run_dir_of(reference) / "metrics.jsonl");
+
+  // Kill after 0, 1, 3 and 5 metrics rows have appeared (and mid-epoch wherever that lands).
+  for (std::size_t kill_after : {0u, 1u, 3u, 5u}) {
+    DYNAMIC_SECTION("killed after " << kill_after << " rows") {
+      const fs::path out = tmp / ("killed" + std::to_string(kill_after));
+      const std::string pid_file = (tmp / "pid").string();
+      run_command("env -u ABLATE_PLUGIN_PATH sh -c 'echo $$ > " + pid_file + "; exec " +
+                  std::string(ABLATE_BINARY) + " run " + (tmp / "e2e.toml").string() + " --out " +
+                  out.string() + "' > /dev/null 2>&1 &");
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      fs::path dir;
+      for (;;) {
+        if (fs::exists(out / "e2e"))
+          for (const auto& e : fs::directory_iterator(out / "e2e")) dir = e.path();
+        if (!dir.empty() && (kill_after == 0 ||
+                             count_lines(read_text(dir / "metrics.jsonl")) >= kill_after))
+          break;
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      const int pid = std::stoi(read_text(pid_file));
+      ::kill(pid, SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const auto resumed = ablate("resume " + dir.string());
+      INFO(resumed.output);
+      REQUIRE(resumed.exit_code == 0);
+      CHECK(read_text(dir / "metrics.jsonl") == expected);
+      CHECK_THAT(read_text(dir / "summary.json"), Catch::Contains("\"status\":\"ok\""));
+      // A finished run is not resumed twice.
+      CHECK(ablate("resume " + dir.string()).exit_code == 1);
+    }
+  }
+}
+
+TEST_CASE("bad experiments exit 2 naming the file, line and key", "[e2e]") {
+  TempDir tmp("ablate-bad");
+  std::string bad = kExperiment;
+  bad.replace(bad.find("lr = 0.05"), 9, "lr = -1.0");
+  write_text(tmp / "bad.toml", bad);
+  const auto r = ablate("check " + (tmp / "bad.toml").string());
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("bad.toml:16"));
+  CHECK_THAT(r.output, Catch::Contains("lr"));
+
+  const auto run = ablate("run " + (tmp / "bad.toml").string() + " --out " + (tmp / "runs").string());
+  CHECK(run.exit_code == 2);
+  CHECK_FALSE(fs::exists(tmp / "runs"));  // nothing is created for an invalid experiment
+
+  CHECK(ablate("run").exit_code == 2);
+  CHECK(ablate("frobnicate").exit_code == 2);
+  CHECK(ablate("run --help").exit_code == 0);
+}
+
+TEST_CASE("plugins and describe list what is installed", "[e2e]") {
+  const auto list = ablate("plugins --kind topology");
+  REQUIRE(list.exit_code == 0);
+  CHECK_THAT(list.output, Catch::Contains("mlp"));
+  CHECK_THAT(list.output, !Catch::Contains("digits"));
+  const auto mlp = ablate("describe mlp");
+  REQUIRE(mlp.exit_code == 0);
+  CHECK_THAT(mlp.output, Catch::Contains("hidden"));
+  CHECK_THAT(mlp.output, Catch::Contains("activation"));
+  CHECK(ablate("describe no_such_plugin").exit_code == 2);
+  CHECK(ablate("plugins --kind nonsense").exit_code == 2);
+}

@@ -1,0 +1,19 @@
+// A second plugin named "all" (the built-in orderer's name): scanning both must fail, naming
+// both files.
+#include "ablate/orderer.hpp"
+
+namespace {
+
+class Twin final : public ablate::Orderer {
+ public:
+  std::optional<ablate::Stage> next(const ablate::OrderContext&) override { return std::nullopt; }
+};
+
+ablate::PluginInfo info() {
+  return {ablate::kAbiVersion, ablate::Kind::orderer, "all", "0.0", "a twin of the built-in", {}};
+}
+std::unique_ptr<ablate::Plugin> create(const ablate::Params&) { return std::make_unique<Twin>(); }
+
+}  // namespace
+
+ABLATE_PLUGIN(info, create)
