@@ -63,8 +63,17 @@ inline CommandResult run_command(const std::string& command) {
 }
 
 /// `ablate ARGS`, with the build's plugins only (the user's ABLATE_PLUGIN_PATH ignored).
-inline CommandResult ablate(const std::string& args) {
+inline CommandResult run_ablate(const std::string& args) {
   return run_command("env -u ABLATE_PLUGIN_PATH " + std::string(ABLATE_BINARY) + " " + args);
+}
+
+/// The run directory `ablate run` printed last (its final non-empty line).
+inline std::filesystem::path run_dir_of(const CommandResult& r) {
+  std::string last, line;
+  std::istringstream lines(r.output);
+  while (std::getline(lines, line))
+    if (!line.empty()) last = line;
+  return last;
 }
 
 }  // namespace ablate::test

@@ -1,14 +1,14 @@
 // No heap allocation inside the steady-state training step: global operator new (and malloc,
-// which Eigen uses) are replaced by counting versions, and every step of two epochs (forward with dropout, loss, backward,
-// clipping, optimizer step, argmax; the last batch of each epoch partial) is counted.
-#include <catch2/catch.hpp>
-
+// which Eigen uses) are replaced by counting versions, and every step of two epochs (batch
+// gather, forward with dropout, loss, backward, clipping, optimizer step, argmax; the last
+// batch of each epoch partial) is counted.
 #include <link.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <numeric>
 #include <utility>
@@ -49,14 +49,16 @@ int find_openblas(dl_phdr_info* info, std::size_t, void*) {
 void count(const void* caller = nullptr) {
   if (!counting.load(std::memory_order_relaxed)) return;
   const auto at = reinterpret_cast<std::uintptr_t>(caller);
-  if (at >= blas_begin && at < blas_end) blas_allocations.fetch_add(1, std::memory_order_relaxed);
-  else allocations.fetch_add(1, std::memory_order_relaxed);
+  if (at >= blas_begin && at < blas_end)
+    blas_allocations.fetch_add(1, std::memory_order_relaxed);
+  else
+    allocations.fetch_add(1, std::memory_order_relaxed);
 }
 
 void* counted_new(std::size_t size, std::size_t align = 0) {
   count();
   void* p = align > alignof(std::max_align_t) ? __libc_memalign(align, size ? size : 1)
-                                               : __libc_malloc(size ? size : 1);
+                                              : __libc_malloc(size ? size : 1);
   if (!p) throw std::bad_alloc();
   return p;
 }
@@ -129,8 +131,13 @@ using namespace ablate;
 namespace {
 
 Params optimizer_params(const std::string& name) {
-  return Params({{"optimizer", name}, {"momentum", 0.9}, {"nesterov", true},
-                 {"weight_decay", 1e-4}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}});
+  return Params({{"optimizer", name},
+                 {"momentum", 0.9},
+                 {"nesterov", true},
+                 {"weight_decay", 1e-4},
+                 {"beta1", 0.9},
+                 {"beta2", 0.999},
+                 {"eps", 1e-8}});
 }
 
 /// Allocations made by `epochs` epochs of training steps after one warm-up epoch.
@@ -156,10 +163,11 @@ long allocations_in_steps(const std::string& optimizer, nn::Activation act, int 
     rng.shuffle(std::span<std::uint32_t>(order));
     for (int first = 0; first < samples; first += batch) {
       const int rows = std::min(batch, samples - first);
-      for (int i = 0; i < rows; ++i) {
-        x.row(i) = data.row(order[static_cast<std::size_t>(first + i)]);
-        y[static_cast<std::size_t>(i)] = labels[order[static_cast<std::size_t>(first + i)]];
-      }
+      const std::span<const std::uint32_t> samples(order.data() + first,
+                                                   static_cast<std::size_t>(rows));
+      nn::gather_rows(data, samples, x);
+      for (int i = 0; i < rows; ++i)
+        y[static_cast<std::size_t>(i)] = labels[samples[static_cast<std::size_t>(i)]];
       const std::span<const std::int32_t> batch_labels(y.data(), static_cast<std::size_t>(rows));
       mlp.forward(x.topRows(rows), Mode::train, rng);
       nn::softmax_cross_entropy(mlp.output(), batch_labels, probs.topRows(rows),
@@ -180,7 +188,8 @@ long allocations_in_steps(const std::string& optimizer, nn::Activation act, int 
   static bool reported = false;
   if (blas_allocations > 0 && !std::exchange(reported, true))
     WARN("OpenBLAS's threaded GEMM driver made " << blas_allocations.load() << " allocations in "
-         << 2 * ((samples + batch - 1) / batch) << " steps at " << threads << " threads");
+                                                 << 2 * ((samples + batch - 1) / batch)
+                                                 << " steps at " << threads << " threads");
   return allocations.load();
 }
 

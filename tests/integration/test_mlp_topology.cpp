@@ -1,7 +1,6 @@
 // The `mlp` topology plugin, loaded from its .so: declared parameters, the model it builds
 // (units, parameter names, shapes) and that the model learns a separable task.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 #include "ablate/nn.hpp"
@@ -14,9 +13,8 @@ using namespace ablate;
 namespace {
 
 Params mlp_params(std::vector<std::int64_t> hidden, std::string activation, double dropout) {
-  return Params({{"hidden", std::move(hidden)},
-                 {"activation", std::move(activation)},
-                 {"dropout", dropout}});
+  return Params(
+      {{"hidden", std::move(hidden)}, {"activation", std::move(activation)}, {"dropout", dropout}});
 }
 
 std::shared_ptr<GradientModel> build(const Registry& registry, const Params& params,
@@ -32,7 +30,8 @@ std::shared_ptr<GradientModel> build(const Registry& registry, const Params& par
 
 TEST_CASE("the mlp plugin declares its parameters", "[nn][mlp]") {
   Registry registry;
-  const PluginEntry& entry = registry.load(std::filesystem::path(ABLATE_PLUGIN_BUILD_DIR) / "mlp.so");
+  const PluginEntry& entry =
+      registry.load(std::filesystem::path(ABLATE_PLUGIN_BUILD_DIR) / "mlp.so");
   CHECK(entry.info->kind == Kind::topology);
   CHECK(entry.info->name == "mlp");
   std::vector<std::string> names;
@@ -76,8 +75,10 @@ TEST_CASE("the mlp model: units, named parameters, and it learns", "[nn][mlp]") 
   model->reserve(n);
   auto params = model->parameters();
   auto optimizer = make_optimizer(Params({{"optimizer", std::string("adam")},
-                                          {"weight_decay", 0.0}, {"beta1", 0.9},
-                                          {"beta2", 0.999}, {"eps", 1e-8}}),
+                                          {"weight_decay", 0.0},
+                                          {"beta1", 0.9},
+                                          {"beta2", 0.999},
+                                          {"eps", 1e-8}}),
                                   params);
   Matrix probs(n, 3), dlogits(n, 3);
   double first_loss = 0, loss = 0;
@@ -92,7 +93,8 @@ TEST_CASE("the mlp model: units, named parameters, and it learns", "[nn][mlp]") 
   std::vector<std::int32_t> predicted(n);
   model->predict(x, predicted);
   int correct = 0;
-  for (int i = 0; i < n; ++i) correct += predicted[static_cast<std::size_t>(i)] == y[static_cast<std::size_t>(i)];
+  for (int i = 0; i < n; ++i)
+    correct += predicted[static_cast<std::size_t>(i)] == y[static_cast<std::size_t>(i)];
   CHECK(correct >= 90);
 
   // Unit sums cover every unit; freezing the output layer keeps its gradients at zero.
@@ -120,7 +122,8 @@ TEST_CASE("the mlp model refuses data without features or classes", "[nn][mlp]")
   DataShape shape;
   shape.features = 3;
   shape.classes = 2;
-  auto model = std::dynamic_pointer_cast<GradientModel>(tie_to(topology, topology->build({shape, 1}, rng)));
+  auto model =
+      std::dynamic_pointer_cast<GradientModel>(tie_to(topology, topology->build({shape, 1}, rng)));
   REQUIRE(model);
   Matrix dlogits(2, 2);
   REQUIRE_THROWS_WITH(model->backward(dlogits), Catch::Contains("forward"));

@@ -33,14 +33,6 @@ threads = 1
 checkpoint_every = 1
 )";
 
-/// The run directory `ablate run` printed last.
-fs::path run_dir_of(const CommandResult& r) {
-  std::string last, line;
-  std::istringstream lines(r.output);
-  while (std::getline(lines, line))
-    if (!line.empty()) last = line;
-  return last;
-}
 
 std::size_t count_lines(const std::string& text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -52,7 +44,7 @@ TEST_CASE("a run leaves every file of its run directory, and its config reproduc
           "[e2e]") {
   TempDir tmp("ablate-e2e");
   write_text(tmp / "e2e.toml", kExperiment);
-  const auto first = ablate("run " + (tmp / "e2e.toml").string() + " --out " + (tmp / "runs").string());
+  const auto first = run_ablate("run " + (tmp / "e2e.toml").string() + " --out " + (tmp / "runs").string());
   INFO(first.output);
   REQUIRE(first.exit_code == 0);
   const fs::path dir = run_dir_of(first);
@@ -72,7 +64,7 @@ TEST_CASE("a run leaves every file of its run directory, and its config reproduc
 
   const std::string metrics = read_text(dir / "metrics.jsonl");
   CHECK(count_lines(metrics) >= 6);
-  const auto again = ablate("run " + (dir / "config.toml").string() + " --out " + (tmp / "runs").string());
+  const auto again = run_ablate("run " + (dir / "config.toml").string() + " --out " + (tmp / "runs").string());
   INFO(again.output);
   REQUIRE(again.exit_code == 0);
   const fs::path dir2 = run_dir_of(again);
@@ -80,7 +72,7 @@ TEST_CASE("a run leaves every file of its run directory, and its config reproduc
   CHECK(read_text(dir2 / "metrics.jsonl") == metrics);
 
   // Another seed: other figures (the seed reaches the run).
-  const auto other = ablate("run " + (tmp / "e2e.toml").string() + " --seed 4 --out " + (tmp / "runs").string());
+  const auto other = run_ablate("run " + (tmp / "e2e.toml").string() + " --seed 4 --out " + (tmp / "runs").string());
   REQUIRE(other.exit_code == 0);
   CHECK(read_text(run_dir_of(other) / "metrics.jsonl") != metrics);
 }
@@ -89,7 +81,7 @@ TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted m
           "[e2e][resume]") {
   TempDir tmp("ablate-resume");
   write_text(tmp / "e2e.toml", kExperiment);
-  const auto reference = ablate("run " + (tmp / "e2e.toml").string() + " --out " + (tmp / "ref").string());
+  const auto reference = run_ablate("run " + (tmp / "e2e.toml").string() + " --out " + (tmp / "ref").string());
   REQUIRE(reference.exit_code == 0);
   const std::string expected = read_text(run_dir_of(reference) / "metrics.jsonl");
 
@@ -115,13 +107,13 @@ TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted m
       const int pid = std::stoi(read_text(pid_file));
       ::kill(pid, SIGKILL);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      const auto resumed = ablate("resume " + dir.string());
+      const auto resumed = run_ablate("resume " + dir.string());
       INFO(resumed.output);
       REQUIRE(resumed.exit_code == 0);
       CHECK(read_text(dir / "metrics.jsonl") == expected);
       CHECK_THAT(read_text(dir / "summary.json"), Catch::Contains("\"status\":\"ok\""));
       // A finished run is not resumed twice.
-      CHECK(ablate("resume " + dir.string()).exit_code == 1);
+      CHECK(run_ablate("resume " + dir.string()).exit_code == 1);
     }
   }
 }
@@ -131,29 +123,29 @@ TEST_CASE("bad experiments exit 2 naming the file, line and key", "[e2e]") {
   std::string bad = kExperiment;
   bad.replace(bad.find("lr = 0.05"), 9, "lr = -1.0");
   write_text(tmp / "bad.toml", bad);
-  const auto r = ablate("check " + (tmp / "bad.toml").string());
+  const auto r = run_ablate("check " + (tmp / "bad.toml").string());
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("bad.toml:16"));
   CHECK_THAT(r.output, Catch::Contains("lr"));
 
-  const auto run = ablate("run " + (tmp / "bad.toml").string() + " --out " + (tmp / "runs").string());
+  const auto run = run_ablate("run " + (tmp / "bad.toml").string() + " --out " + (tmp / "runs").string());
   CHECK(run.exit_code == 2);
   CHECK_FALSE(fs::exists(tmp / "runs"));  // nothing is created for an invalid experiment
 
-  CHECK(ablate("run").exit_code == 2);
-  CHECK(ablate("frobnicate").exit_code == 2);
-  CHECK(ablate("run --help").exit_code == 0);
+  CHECK(run_ablate("run").exit_code == 2);
+  CHECK(run_ablate("frobnicate").exit_code == 2);
+  CHECK(run_ablate("run --help").exit_code == 0);
 }
 
 TEST_CASE("plugins and describe list what is installed", "[e2e]") {
-  const auto list = ablate("plugins --kind topology");
+  const auto list = run_ablate("plugins --kind topology");
   REQUIRE(list.exit_code == 0);
   CHECK_THAT(list.output, Catch::Contains("mlp"));
   CHECK_THAT(list.output, !Catch::Contains("digits"));
-  const auto mlp = ablate("describe mlp");
+  const auto mlp = run_ablate("describe mlp");
   REQUIRE(mlp.exit_code == 0);
   CHECK_THAT(mlp.output, Catch::Contains("hidden"));
   CHECK_THAT(mlp.output, Catch::Contains("activation"));
-  CHECK(ablate("describe no_such_plugin").exit_code == 2);
-  CHECK(ablate("plugins --kind nonsense").exit_code == 2);
+  CHECK(run_ablate("describe no_such_plugin").exit_code == 2);
+  CHECK(run_ablate("plugins --kind nonsense").exit_code == 2);
 }

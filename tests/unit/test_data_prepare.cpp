@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "config/experiment.hpp"
 #include "data/prepare.hpp"
 #include "test_data_support.hpp"
 
@@ -52,10 +53,10 @@ Params defaults(const std::vector<ParamSpec>& specs, const std::map<std::string,
 }
 
 Params split_with(const std::map<std::string, Value>& values = {}) {
-  return defaults(split_params(), values);
+  return defaults(host_sections().at("split"), values);
 }
 Params tasks_with(const std::map<std::string, Value>& values = {}) {
-  return defaults(task_params(), values);
+  return defaults(host_sections().at("tasks"), values);
 }
 
 std::set<float> ids(const Samples& samples) {

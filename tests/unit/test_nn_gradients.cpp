@@ -6,7 +6,6 @@
 // |analytic - numeric| <= 1e-3 + 1e-2 max(|analytic|, |numeric|); a test below shows a
 // gradient wrong by 3% in one entry fails it.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <functional>
 #include <numeric>
@@ -55,8 +54,8 @@ CheckResult check_gradient(float* values, const float* analytic, Eigen::Index co
     }
     const double numeric = (up.loss - down.loss) / (up_step + down_step);
     const double a = analytic[i];
-    const double excess = std::abs(a - numeric) -
-                          (kAbsTol + kRelTol * std::max(std::abs(a), std::abs(numeric)));
+    const double excess =
+        std::abs(a - numeric) - (kAbsTol + kRelTol * std::max(std::abs(a), std::abs(numeric)));
     ++result.checked;
     result.failed += excess > 0;
     result.worst = std::max(result.worst, excess);
@@ -84,8 +83,7 @@ Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng, double scal
 double projected(const ConstMatrixRef& m, const Matrix& weights) {
   double sum = 0;
   for (Eigen::Index r = 0; r < m.rows(); ++r)
-    for (Eigen::Index c = 0; c < m.cols(); ++c)
-      sum += static_cast<double>(m(r, c)) * weights(r, c);
+    for (Eigen::Index c = 0; c < m.cols(); ++c) sum += static_cast<double>(m(r, c)) * weights(r, c);
   return sum;
 }
 
@@ -117,11 +115,11 @@ void check_dense(Activation act, bool masked) {
   const Matrix weight_grad = layer.weight.grad, bias_grad = layer.bias.grad;
   const Matrix input_grad = layer.input_grad();
 
-  require_matches(check_gradient(layer.weight.value.data(), weight_grad.data(),
-                                 weight_grad.size(), probe,
-                                 masked ? layer.weight.mask.data() : nullptr), "weight");
-  require_matches(check_gradient(layer.bias.value.data(), bias_grad.data(), bias_grad.size(),
-                                 probe), "bias");
+  require_matches(check_gradient(layer.weight.value.data(), weight_grad.data(), weight_grad.size(),
+                                 probe, masked ? layer.weight.mask.data() : nullptr),
+                  "weight");
+  require_matches(
+      check_gradient(layer.bias.value.data(), bias_grad.data(), bias_grad.size(), probe), "bias");
   require_matches(check_gradient(x.data(), input_grad.data(), input_grad.size(), probe), "input");
   if (masked) {
     for (auto [row, col] : {std::pair{0, 1}, {2, 3}, {3, 0}}) {
@@ -180,9 +178,10 @@ TEST_CASE("activations compute their exact definitions", "[nn]") {
     layer.forward(x);
     for (int j = 0; j < 7; ++j) {
       const double v = x(0, j);
-      const double expected = act == Activation::relu   ? std::max(v, 0.0)
-                              : act == Activation::tanh ? std::tanh(v)
-                                                        : 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+      const double expected = act == Activation::relu ? std::max(v, 0.0)
+                              : act == Activation::tanh
+                                  ? std::tanh(v)
+                                  : 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
       INFO(to_string(act) << "(" << v << ")");
       CHECK(layer.output()(0, j) == Approx(expected).margin(2e-6).epsilon(1e-5));
     }
@@ -217,8 +216,9 @@ TEST_CASE("dropout: a fixed draw is differentiable, scaled, and off in evaluatio
   layer.backward(x, dy, true);
   const Matrix input_grad = layer.input_grad(), weight_grad = layer.weight.grad;
   require_matches(check_gradient(x.data(), input_grad.data(), input_grad.size(), probe), "input");
-  require_matches(check_gradient(layer.weight.value.data(), weight_grad.data(),
-                                 weight_grad.size(), probe), "weight");
+  require_matches(
+      check_gradient(layer.weight.value.data(), weight_grad.data(), weight_grad.size(), probe),
+      "weight");
 
   // Each value is either dropped or scaled by 1/(1-p); about p of them are dropped.
   Rng draw(seed);
@@ -228,10 +228,12 @@ TEST_CASE("dropout: a fixed draw is differentiable, scaled, and off in evaluatio
   int dropped = 0;
   for (Eigen::Index i = 0; i < before.size(); ++i) {
     const float after = layer.output().data()[i];
-    if (after == 0.0f && before.data()[i] != 0.0f) ++dropped;
-    else CHECK(after == Approx(before.data()[i] / 0.7f).epsilon(1e-6));
+    if (after == 0.0f && before.data()[i] != 0.0f)
+      ++dropped;
+    else
+      CHECK(after == Approx(before.data()[i] / 0.7f).epsilon(1e-6));
   }
-  CHECK(dropped > 20);   // 160 values at p = 0.3: 48 expected
+  CHECK(dropped > 20);  // 160 values at p = 0.3: 48 expected
   CHECK(dropped < 80);
   Rng unused(1);
   layer.forward(x);
@@ -268,7 +270,8 @@ TEST_CASE("softmax cross-entropy: loss, probabilities and dlogits", "[nn]") {
   Matrix big(1, 3);
   big << 1000.0f, 0.0f, -1000.0f;
   Matrix p1(1, 3), d1(1, 3);
-  CHECK(softmax_cross_entropy(big, std::vector<std::int32_t>{0}, p1, d1) == Approx(0.0).margin(1e-12));
+  CHECK(softmax_cross_entropy(big, std::vector<std::int32_t>{0}, p1, d1) ==
+        Approx(0.0).margin(1e-12));
   CHECK(softmax_cross_entropy(big, std::vector<std::int32_t>{2}, p1, d1) == Approx(2000.0));
   CHECK(p1.allFinite());
   REQUIRE_THROWS_WITH(softmax_cross_entropy(big, std::vector<std::int32_t>{3}, p1, d1),
@@ -277,7 +280,7 @@ TEST_CASE("softmax cross-entropy: loss, probabilities and dlogits", "[nn]") {
 
 TEST_CASE("argmax takes the first maximum", "[nn]") {
   Matrix scores(3, 4);
-  scores << 1, 5, 5, 0,  //
+  scores << 1, 5, 5, 0,   //
       -1, -2, -3, -0.5f,  //
       2, 2, 2, 2;
   std::vector<std::int32_t> out(3);
@@ -358,8 +361,8 @@ TEST_CASE("MLP names, unit layers, unit sums and trainable units", "[nn]") {
   // Hidden units fire where the preactivation is > 0, outputs where they are the argmax.
   Dense& hidden = mlp.layers()[0];
   hidden.weight.value.setZero();
-  hidden.weight.value(0, 0) = 1;   // unit 0 copies x0
-  hidden.weight.value(1, 0) = -1;  // unit 1 is -x0
+  hidden.weight.value(0, 0) = 1;     // unit 0 copies x0
+  hidden.weight.value(1, 0) = -1;    // unit 1 is -x0
   hidden.bias.value << 0, 0, 1, -1;  // unit 2 always fires, unit 3 never
   Dense& out = mlp.layers()[1];
   out.weight.value << 1, 0, 0, 0, 0, 1, 0, 0;  // output 0 = relu(x0), output 1 = relu(-x0)

@@ -2,9 +2,9 @@
 // and against a double-precision transcription of torch.optim's update rules; schedules;
 // clipping; masks; state save/load; bit-identical repeated runs.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <map>
+#include <numbers>
 #include <vector>
 
 #include "ablate/nn.hpp"
@@ -17,12 +17,21 @@ using namespace ablate;
 namespace {
 
 Params train_params(std::map<std::string, Value> changes = {}) {
-  std::map<std::string, Value> values{
-      {"optimizer", std::string("sgd")}, {"lr", 0.1},           {"momentum", 0.0},
-      {"nesterov", false},               {"weight_decay", 0.0}, {"beta1", 0.9},
-      {"beta2", 0.999},                  {"eps", 1e-8},         {"schedule", std::string("constant")},
-      {"warmup_epochs", std::int64_t{0}}, {"step_size", std::int64_t{10}}, {"gamma", 0.1},
-      {"min_lr", 0.0},                   {"epochs", std::int64_t{10}},     {"clip_norm", 0.0}};
+  std::map<std::string, Value> values{{"optimizer", std::string("sgd")},
+                                      {"lr", 0.1},
+                                      {"momentum", 0.0},
+                                      {"nesterov", false},
+                                      {"weight_decay", 0.0},
+                                      {"beta1", 0.9},
+                                      {"beta2", 0.999},
+                                      {"eps", 1e-8},
+                                      {"schedule", std::string("constant")},
+                                      {"warmup_epochs", std::int64_t{0}},
+                                      {"step_size", std::int64_t{10}},
+                                      {"gamma", 0.1},
+                                      {"min_lr", 0.0},
+                                      {"epochs", std::int64_t{10}},
+                                      {"clip_norm", 0.0}};
   for (auto& [key, value] : changes) values[key] = value;
   return Params(values);
 }
@@ -142,13 +151,15 @@ TEST_CASE("optimizers follow torch.optim's rules over many steps", "[optim]") {
     Reference reference;
   };
   const std::vector<Case> cases{
-      {"sgd momentum decay", {{"momentum", 0.9}, {"weight_decay", 0.01}},
-       {"sgd", 0.9, 0.01}},
-      {"sgd nesterov decay", {{"momentum", 0.8}, {"nesterov", true}, {"weight_decay", 0.05}},
+      {"sgd momentum decay", {{"momentum", 0.9}, {"weight_decay", 0.01}}, {"sgd", 0.9, 0.01}},
+      {"sgd nesterov decay",
+       {{"momentum", 0.8}, {"nesterov", true}, {"weight_decay", 0.05}},
        {"sgd", 0.8, 0.05, 0.9, 0.999, 1e-8, true}},
-      {"adam decay", {{"optimizer", std::string("adam")}, {"weight_decay", 0.01}, {"beta1", 0.8}},
+      {"adam decay",
+       {{"optimizer", std::string("adam")}, {"weight_decay", 0.01}, {"beta1", 0.8}},
        {"adam", 0, 0.01, 0.8}},
-      {"adamw", {{"optimizer", std::string("adamw")}, {"weight_decay", 0.1}, {"eps", 1e-6}},
+      {"adamw",
+       {{"optimizer", std::string("adamw")}, {"weight_decay", 0.1}, {"eps", 1e-6}},
        {"adamw", 0, 0.1, 0.9, 0.999, 1e-6}},
   };
   for (const Case& c : cases) {
@@ -186,10 +197,10 @@ TEST_CASE("masked entries stay exactly zero, value and state; reset clears rewir
       Parameter p = make_parameter({0.5f, 0.0f, -0.5f, 0.0f});
       p.mask = Matrix::Ones(1, 4);
       p.mask(0, 1) = p.mask(0, 3) = 0;
-      auto opt = make_optimizer(train_params({{"optimizer", std::string(name)},
-                                              {"momentum", 0.9},
-                                              {"weight_decay", 0.1}}),
-                                {&p});
+      auto opt = make_optimizer(
+          train_params(
+              {{"optimizer", std::string(name)}, {"momentum", 0.9}, {"weight_decay", 0.1}}),
+          {&p});
       for (int step = 0; step < 5; ++step) {
         p.grad << 1.0f, 2.0f, -1.0f, -3.0f;  // a regularizer may write into masked entries
         opt->step(0.1f);
@@ -223,15 +234,15 @@ TEST_CASE("masked entries stay exactly zero, value and state; reset clears rewir
   }
 }
 
-TEST_CASE("optimizer state saves and loads: a resumed optimizer continues identically",
-          "[optim]") {
+TEST_CASE("optimizer state saves and loads: a resumed optimizer continues identically", "[optim]") {
   for (const char* name : {"sgd", "adamw"}) {
     DYNAMIC_SECTION(name) {
       const Params train = train_params({{"optimizer", std::string(name)}, {"momentum", 0.9}});
       Parameter a = make_parameter({1, 2, 3}), b = make_parameter({1, 2, 3});
       auto first = make_optimizer(train, {&a});
       auto gradient = [](Parameter& p, int step) {
-        for (int i = 0; i < 3; ++i) p.grad(0, i) = std::sin(1.0f + static_cast<float>(step * 3 + i));
+        for (int i = 0; i < 3; ++i)
+          p.grad(0, i) = std::sin(1.0f + static_cast<float>(step * 3 + i));
       };
       for (int step = 0; step < 3; ++step) {
         gradient(a, step);
@@ -280,28 +291,37 @@ TEST_CASE("learning-rate schedules", "[optim]") {
     CHECK(scheduled_lr(warm, 20, 10) == Approx(lr));
   }
   SECTION("step: gamma every step_size epochs, counted after warmup") {
-    const Params step = train_params({{"lr", lr}, {"schedule", std::string("step")},
-                                      {"step_size", std::int64_t{2}}, {"gamma", 0.5}});
+    const Params step = train_params({{"lr", lr},
+                                      {"schedule", std::string("step")},
+                                      {"step_size", std::int64_t{2}},
+                                      {"gamma", 0.5}});
     CHECK(scheduled_lr(step, 19, 10) == Approx(lr));
     CHECK(scheduled_lr(step, 20, 10) == Approx(lr / 2));
     CHECK(scheduled_lr(step, 45, 10) == Approx(lr / 4));
-    const Params warm = train_params({{"lr", lr}, {"schedule", std::string("step")},
-                                      {"step_size", std::int64_t{2}}, {"gamma", 0.5},
+    const Params warm = train_params({{"lr", lr},
+                                      {"schedule", std::string("step")},
+                                      {"step_size", std::int64_t{2}},
+                                      {"gamma", 0.5},
                                       {"warmup_epochs", std::int64_t{1}}});
     CHECK(scheduled_lr(warm, 4, 10) == Approx(lr / 2));
     CHECK(scheduled_lr(warm, 29, 10) == Approx(lr));
     CHECK(scheduled_lr(warm, 30, 10) == Approx(lr / 2));
   }
   SECTION("cosine from lr to min_lr over train.epochs, then flat") {
-    const Params cosine = train_params({{"lr", lr}, {"schedule", std::string("cosine")},
-                                        {"min_lr", 0.02}, {"epochs", std::int64_t{10}}});
+    const Params cosine = train_params({{"lr", lr},
+                                        {"schedule", std::string("cosine")},
+                                        {"min_lr", 0.02},
+                                        {"epochs", std::int64_t{10}}});
     CHECK(scheduled_lr(cosine, 0, 10) == Approx(lr));
-    CHECK(scheduled_lr(cosine, 25, 10) == Approx(0.02 + 0.18 * 0.5 * (1 + std::cos(M_PI / 4))));
+    const double quarter = 0.02 + 0.18 * 0.5 * (1 + std::cos(std::numbers::pi / 4));
+    CHECK(scheduled_lr(cosine, 25, 10) == Approx(quarter));
     CHECK(scheduled_lr(cosine, 50, 10) == Approx(0.11));
     CHECK(scheduled_lr(cosine, 100, 10) == Approx(0.02));
     CHECK(scheduled_lr(cosine, 150, 10) == Approx(0.02));
-    const Params warm = train_params({{"lr", lr}, {"schedule", std::string("cosine")},
-                                      {"min_lr", 0.0}, {"epochs", std::int64_t{10}},
+    const Params warm = train_params({{"lr", lr},
+                                      {"schedule", std::string("cosine")},
+                                      {"min_lr", 0.0},
+                                      {"epochs", std::int64_t{10}},
                                       {"warmup_epochs", std::int64_t{2}}});
     CHECK(scheduled_lr(warm, 10, 10) == Approx(lr * 11 / 20));
     CHECK(scheduled_lr(warm, 20, 10) == Approx(lr));

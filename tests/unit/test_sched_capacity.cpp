@@ -33,23 +33,27 @@ TEST_CASE("instant: N/(|S|+1) from the last sum, clamped to 10x per step, bounde
   CHECK(law->next(history_of({0}, 100), 0) == Approx(100.0));     // N at most
 }
 
-TEST_CASE("moving_average: the mean of the last k sums", "[sched][capacity]") {
+TEST_CASE("moving_average: the mean |S| of the last k sums", "[sched][capacity]") {
   const auto law = make_law("moving_average", {{"k", std::int64_t{3}}});
   const auto h = history_of({10, 30, -50, 70}, 200);
-  CHECK(law->estimate(h) == Approx((30.0 - 50.0 + 70.0) / 3.0));
-  CHECK(law->next(h, 0) == Approx(200.0 / (50.0 / 3.0 + 1.0)));
+  CHECK(law->estimate(h) == Approx((30.0 + 50.0 + 70.0) / 3.0));
+  CHECK(law->next(h, 0) == Approx(200.0 / 51.0));
+  // A unit that flips the way it leans is not noisy: its magnitudes are averaged.
+  CHECK(law->estimate(history_of({40, -40}, 200)) == Approx(40.0));
   // A history shorter than k: the mean of what there is.
   CHECK(law->estimate(history_of({10, 30}, 200)) == Approx(20.0));
   const auto k1 = make_law("moving_average", {{"k", std::int64_t{1}}});
   CHECK(k1->estimate(h) == Approx(70.0));
 }
 
-TEST_CASE("exponential: s <- alpha S + (1 - alpha) s, oldest first", "[sched][capacity]") {
+TEST_CASE("exponential: s <- alpha |S| + (1 - alpha) s, oldest first", "[sched][capacity]") {
   const auto law = make_law("exponential", {{"alpha", 0.5}});
   const auto h = history_of({10, 30, -50, 70}, 200);
-  // 10 -> 20 -> -15 -> 27.5
-  CHECK(law->estimate(h) == Approx(27.5));
-  CHECK(law->next(h, 0) == Approx(200.0 / 28.5));
+  // 10 -> 20 -> 35 -> 52.5
+  CHECK(law->estimate(h) == Approx(52.5));
+  CHECK(law->next(h, 0) == Approx(200.0 / 53.5));
+  const auto slow = make_law("exponential", {{"alpha", 0.25}});
+  CHECK(slow->estimate(history_of({-100, 0}, 200)) == Approx(75.0));
   const auto quick = make_law("exponential", {{"alpha", 1.0}});
   CHECK(quick->estimate(h) == Approx(70.0));
 }

@@ -15,6 +15,8 @@ namespace {
 /// Drives an orderer like the Trainer: after each stage, `sum_of(unit, stage)` is recorded for
 /// every unit and `accuracy(stage)` becomes the train accuracy.
 struct Driver {
+  explicit Driver(const UnitGraph& g) : graph(g) {}
+
   const UnitGraph& graph;
   std::function<std::int32_t(UnitId, int)> sum_of = [](UnitId, int) { return 0; };
   std::function<double(int)> accuracy = [](int) { return 0.5; };

@@ -48,9 +48,12 @@ inline std::shared_ptr<CapacityLaw> make_law(const std::string& name,
 /// An MLP-shaped unit graph: layers "h1".."hK" of the given sizes, then "out".
 inline UnitGraph mlp_graph(const std::vector<int>& hidden, int outputs) {
   std::vector<UnitLayer> layers;
-  for (std::size_t k = 0; k < hidden.size(); ++k)
-    layers.push_back({"h" + std::to_string(k + 1), hidden[k],
+  for (std::size_t k = 0; k < hidden.size(); ++k) {
+    std::string name = "h";
+    name += std::to_string(k + 1);  // not "h" + ...: GCC 12 warns falsely on it (-Wrestrict)
+    layers.push_back({std::move(name), hidden[k],
                       k == 0 ? std::vector<int>{} : std::vector<int>{static_cast<int>(k) - 1}});
+  }
   layers.push_back({"out", outputs,
                     hidden.empty() ? std::vector<int>{}
                                    : std::vector<int>{static_cast<int>(hidden.size()) - 1}});

@@ -6,8 +6,14 @@
 // an epoch's last batch may be partial. For each batch size and thread count it reports:
 //   ablate    samples/s of that loop (best of --repeats timed runs);
 //   roofline  samples/s if a step cost only its sgemm calls: the very calls a step makes (same
-//             shapes, transposes, leading dimensions, betas and batch rows), replayed alone;
-//   PyTorch   samples/s of tools/bench/torch_mlp.py, run as a subprocess in the same run.
+//             shapes, transposes, leading dimensions, betas and batch rows), replayed alone; its
+//             timed runs alternate with ablate's so that both see the same machine load;
+//   PyTorch   samples/s of tools/bench/torch_mlp.py (the same loop), run as a subprocess right
+//             after ablate's runs of the same setting.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,8 +28,11 @@
 #include "ablate/nn.hpp"
 #include "optim/optimizer.hpp"
 
+#include "bench_args.hpp"
+
 namespace {
 
+using ablate::bench::parse_list;
 using Clock = std::chrono::steady_clock;
 using namespace ablate;
 
@@ -34,23 +43,13 @@ struct Options {
   long samples = 60000;  // per timed run
   int repeats = 3;
   std::string python = "/usr/bin/python3";
-  std::filesystem::path torch_script = std::filesystem::path(__FILE__).parent_path() / "torch_mlp.py";
+  std::filesystem::path torch_script =
+      std::filesystem::path(__FILE__).parent_path() / "torch_mlp.py";
   bool torch = true;
 };
 
 constexpr int kSizes[] = {784, 256, 256, 10};
 constexpr float kLearningRate = 0.01f;
-
-std::vector<int> parse_list(const std::string& text) {
-  std::vector<int> out;
-  std::size_t at = 0;
-  while (at <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', at), text.size());
-    out.push_back(std::stoi(text.substr(at, comma - at)));
-    at = comma + 1;
-  }
-  return out;
-}
 
 void usage() {
   std::puts(
@@ -69,14 +68,22 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw Error(arg + " needs a value");
       return argv[++i];
     };
-    if (arg == "--data") o.data = value();
-    else if (arg == "--batch") o.batches = parse_list(value());
-    else if (arg == "--threads") o.threads = parse_list(value());
-    else if (arg == "--samples") o.samples = std::stol(value());
-    else if (arg == "--repeats") o.repeats = std::stoi(value());
-    else if (arg == "--python") o.python = value();
-    else if (arg == "--torch-script") o.torch_script = value();
-    else if (arg == "--no-torch") o.torch = false;
+    if (arg == "--data")
+      o.data = value();
+    else if (arg == "--batch")
+      o.batches = parse_list(value());
+    else if (arg == "--threads")
+      o.threads = parse_list(value());
+    else if (arg == "--samples")
+      o.samples = std::stol(value());
+    else if (arg == "--repeats")
+      o.repeats = std::stoi(value());
+    else if (arg == "--python")
+      o.python = value();
+    else if (arg == "--torch-script")
+      o.torch_script = value();
+    else if (arg == "--no-torch")
+      o.torch = false;
     else if (arg == "--help" || arg == "-h") {
       usage();
       std::exit(0);
@@ -110,7 +117,9 @@ class Batches {
 };
 
 Params sgd_momentum() {
-  return Params({{"optimizer", std::string("sgd")}, {"momentum", 0.9}, {"nesterov", false},
+  return Params({{"optimizer", std::string("sgd")},
+                 {"momentum", 0.9},
+                 {"nesterov", false},
                  {"weight_decay", 0.0}});
 }
 
@@ -119,68 +128,79 @@ struct Measure {
   double loss = 0;  // mean loss of the last timed run
 };
 
-/// The training loop, as the trainer runs it.
-Measure train(const Samples& data, int batch, long samples, int repeats) {
-  Rng init(1), shuffle(2), dropout(3);
-  nn::Mlp mlp({{std::begin(kSizes), std::end(kSizes)}, nn::Activation::relu, 0.0, false, ""}, init);
-  mlp.reserve(batch);
-  const auto params = mlp.parameters();
-  auto optimizer = make_optimizer(sgd_momentum(), params);
-  const long n = static_cast<long>(data.size());
-  std::vector<std::uint32_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), 0u);
-  Matrix x(batch, kSizes[0]), probs(batch, kSizes[3]), dlogits(batch, kSizes[3]);
-  std::vector<std::int32_t> labels(static_cast<std::size_t>(batch));
-  Batches batches(n, batch);
+/// A run of steps, timed; keeps the best speed seen.
+template <class Loop>
+void time_run(Loop& loop, long steps, Measure& best) {
+  const auto start = Clock::now();
+  const auto [seen, loss] = loop.run(steps);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  best.samples_per_s = std::max(best.samples_per_s, static_cast<double>(seen) / seconds);
+  best.loss = loss;
+}
 
-  auto run = [&](long steps) {
+/// The training loop, as the trainer runs it.
+class TrainingLoop {
+ public:
+  TrainingLoop(const Samples& data, int batch)
+      : data_(data),
+        init_(1),
+        shuffle_(2),
+        dropout_(3),
+        mlp_({{std::begin(kSizes), std::end(kSizes)}, nn::Activation::relu, 0.0, false, ""}, init_),
+        order_(data.size()),
+        x_(batch, kSizes[0]),
+        probs_(batch, kSizes[3]),
+        dlogits_(batch, kSizes[3]),
+        labels_(static_cast<std::size_t>(batch)),
+        batches_(static_cast<long>(data.size()), batch) {
+    mlp_.reserve(batch);
+    params_ = mlp_.parameters();
+    optimizer_ = make_optimizer(sgd_momentum(), params_);
+    std::iota(order_.begin(), order_.end(), 0u);
+  }
+
+  /// `steps` training steps: samples seen and their mean loss.
+  std::pair<long, double> run(long steps) {
     double loss = 0;
     long seen = 0;
     for (long s = 0; s < steps; ++s) {
-      if (batches.epoch_starts()) shuffle.shuffle(std::span<std::uint32_t>(order));
-      const auto [first, rows] = batches.next();
-      for (int i = 0; i < rows; ++i) {
-        const std::uint32_t sample = order[static_cast<std::size_t>(first + i)];
-        x.row(i) = data.x.row(sample);
-        labels[static_cast<std::size_t>(i)] = data.y[sample];
-      }
-      const auto batch_x = x.topRows(rows);
-      mlp.forward(batch_x, Mode::train, dropout);
-      loss += rows * nn::softmax_cross_entropy(
-                         mlp.output(), std::span<const std::int32_t>(labels.data(), rows),
-                         probs.topRows(rows), dlogits.topRows(rows));
-      mlp.backward(batch_x, dlogits.topRows(rows), false);
-      optimizer->step(kLearningRate);
+      if (batches_.epoch_starts()) shuffle_.shuffle(std::span<std::uint32_t>(order_));
+      const auto [first, rows] = batches_.next();
+      const std::span<const std::uint32_t> samples(order_.data() + first,
+                                                   static_cast<std::size_t>(rows));
+      nn::gather_rows(data_.x, samples, x_);
+      for (int i = 0; i < rows; ++i)
+        labels_[static_cast<std::size_t>(i)] = data_.y[samples[static_cast<std::size_t>(i)]];
+      const auto batch_x = x_.topRows(rows);
+      mlp_.forward(batch_x, Mode::train, dropout_);
+      loss += rows * nn::softmax_cross_entropy(mlp_.output(),
+                                               std::span<const std::int32_t>(labels_.data(), rows),
+                                               probs_.topRows(rows), dlogits_.topRows(rows));
+      mlp_.backward(batch_x, dlogits_.topRows(rows), false);
+      optimizer_->step(kLearningRate);
       seen += rows;
     }
-    return std::pair{seen, loss / static_cast<double>(seen)};
-  };
-
-  const long steps = (samples + batch - 1) / batch;
-  run(std::max(20L, steps / 20));  // warm caches, BLAS buffers and thread pools
-  Measure best;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = Clock::now();
-    const auto [seen, loss] = run(steps);
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    best.samples_per_s = std::max(best.samples_per_s, static_cast<double>(seen) / seconds);
-    best.loss = loss;
+    return {seen, loss / static_cast<double>(seen)};
   }
-  return best;
-}
 
-/// The sgemm calls one training step makes (nn::Dense: forward x W^T with the bias in C,
-/// beta 1; backward dW = dpre^T x and, above the first layer, dx = dpre W, beta 0), replayed
-/// alone on buffers of the same shapes.
+ private:
+  const Samples& data_;
+  Rng init_, shuffle_, dropout_;
+  nn::Mlp mlp_;
+  std::vector<Parameter*> params_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::vector<std::uint32_t> order_;
+  Matrix x_, probs_, dlogits_;
+  std::vector<std::int32_t> labels_;
+  Batches batches_;
+};
+
+/// The sgemm calls the training loop's steps make (nn::Dense: forward x W^T with the bias
+/// already in C, beta 1; backward dW = dpre^T x and, above the first layer, dx = dpre W,
+/// beta 0), with the same batch rows step by step, replayed alone on buffers of the same shapes.
 class GemmReplay {
  public:
-  explicit GemmReplay(int batch) {
-    Rng rng(4);
-    auto filled = [&](int rows, int cols) {
-      Matrix m(rows, cols);
-      for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform_float() - 0.5f;
-      return m;
-    };
+  GemmReplay(long samples, int batch) : batches_(samples, batch) {
     const int layers = static_cast<int>(std::size(kSizes)) - 1;
     for (int k = 0; k <= layers; ++k) acts_.push_back(filled(batch, kSizes[k]));
     for (int k = 0; k < layers; ++k) {
@@ -188,6 +208,25 @@ class GemmReplay {
       grads_.push_back(filled(kSizes[k + 1], kSizes[k]));
       deltas_.push_back(filled(batch, kSizes[k + 1]));
     }
+    start_ = acts_;
+  }
+
+  std::pair<long, double> run(long steps) {
+    acts_ = start_;  // forward accumulates into C (beta 1): start each run from the same values
+    long seen = 0;
+    for (long s = 0; s < steps; ++s) {
+      const int rows = batches_.next().second;
+      step(rows);
+      seen += rows;
+    }
+    return {seen, 0.0};
+  }
+
+ private:
+  Matrix filled(int rows, int cols) {
+    Matrix m(rows, cols);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng_.uniform_float() - 0.5f;
+    return m;
   }
 
   void step(int rows) {
@@ -202,84 +241,102 @@ class GemmReplay {
         gemm(Transpose::no, Transpose::no, 1.0f, deltas_[k].topRows(rows), weights_[k], 0.0f,
              deltas_[k - 1].topRows(rows));
     }
-    // Keep values bounded: forward accumulates into C (beta 1) on every replay.
-    for (std::size_t k = 1; k < acts_.size(); ++k) acts_[k].topRows(rows) *= 0.0f;
+  }
+
+  Rng rng_{4};
+  Batches batches_;
+  std::vector<Matrix> acts_, start_, weights_, grads_, deltas_;
+};
+
+/// PyTorch at a thread count: its own (intra-op) threads and OpenBLAS's, which does its GEMMs.
+struct TorchRun {
+  int intra_op = 1, blas = 1;
+  Measure measure;
+};
+
+/// torch_mlp.py --serve as a subprocess: asked for one timed run at a time, so that its runs
+/// interleave with ablate's and both see the same machine load.
+class TorchPeer {
+ public:
+  explicit TorchPeer(const Options& o) {
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0) throw Error("pipe() failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, to_child[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, from_child[1], 1);
+    for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]})
+      posix_spawn_file_actions_addclose(&actions, fd);
+    const std::string script = o.torch_script.string(), data = o.data.string();
+    std::vector<char*> argv{const_cast<char*>(o.python.c_str()), const_cast<char*>(script.c_str()),
+                            const_cast<char*>("--serve"),        const_cast<char*>("--data"),
+                            const_cast<char*>(data.c_str()),     nullptr};
+    const int failed =
+        posix_spawn(&pid_, o.python.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(to_child[0]);
+    close(from_child[1]);
+    if (failed) {
+      close(to_child[1]);
+      close(from_child[0]);
+      throw Error("could not start " + o.python + " " + script);
+    }
+    to_ = fdopen(to_child[1], "w");
+    from_ = fdopen(from_child[0], "r");
+  }
+  ~TorchPeer() {
+    std::fclose(to_);  // end of requests: the peer exits
+    std::fclose(from_);
+    waitpid(pid_, nullptr, 0);
+  }
+  TorchPeer(const TorchPeer&) = delete;
+  TorchPeer& operator=(const TorchPeer&) = delete;
+
+  /// One timed run of `samples` samples; none if the peer failed (it printed why on stderr).
+  std::optional<TorchRun> run(int batch, int intra_op, int blas, long samples) {
+    std::fprintf(to_, "%d %d %d %ld\n", batch, intra_op, blas, samples);
+    std::fflush(to_);
+    char line[512];
+    if (!std::fgets(line, sizeof line, from_)) return std::nullopt;
+    TorchRun run;
+    int b = 0;
+    if (std::sscanf(line,
+                    "{\"batch\": %d, \"threads\": %d, \"blas_threads\": %d, \"samples_per_s\": "
+                    "%lf, \"loss\": %lf",
+                    &b, &run.intra_op, &run.blas, &run.measure.samples_per_s,
+                    &run.measure.loss) != 5)
+      return std::nullopt;
+    return run;
   }
 
  private:
-  std::vector<Matrix> acts_, weights_, grads_, deltas_;
+  pid_t pid_ = 0;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
 };
 
-double roofline(long n, int batch, long samples, int repeats) {
-  GemmReplay replay(batch);
-  Batches batches(n, batch);
-  const long steps = (samples + batch - 1) / batch;
-  auto run = [&](long count) {
-    long seen = 0;
-    for (long s = 0; s < count; ++s) {
-      const int rows = batches.next().second;
-      replay.step(rows);
-      seen += rows;
-    }
-    return seen;
-  };
-  run(std::max(20L, steps / 20));
-  double best = 0;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = Clock::now();
-    const long seen = run(steps);
-    best = std::max(best, static_cast<double>(seen) /
-                              std::chrono::duration<double>(Clock::now() - start).count());
-  }
-  return best;
+/// PyTorch's settings at `threads` threads: that many for both its own threads and OpenBLAS's,
+/// and, above one thread, one own thread with OpenBLAS on all (what torch.set_num_threads(1)
+/// gives on Debian, where OpenBLAS is left unpinned).
+std::vector<std::pair<int, int>> torch_settings(int threads) {
+  std::vector<std::pair<int, int>> out{{threads, threads}};
+  if (threads > 1) out.emplace_back(1, threads);
+  return out;
 }
 
 struct Row {
   int batch = 0, threads = 0;
-  Measure ablate;
-  double roofline = 0;
-  std::optional<Measure> torch;
+  Measure ablate, roofline;
+  std::optional<TorchRun> torch;
 };
-
-/// Runs torch_mlp.py once for every setting; fills each row's `torch`.
-void run_torch(const Options& o, std::vector<Row>& rows) {
-  auto join = [](const std::vector<int>& v) {
-    std::string s;
-    for (int x : v) {
-      s += ' ';
-      s += std::to_string(x);
-    }
-    return s;
-  };
-  const std::string command = "'" + o.python + "' '" + o.torch_script.string() + "' --data '" +
-                              o.data.string() + "' --batch" + join(o.batches) + " --threads" +
-                              join(o.threads) + " --samples " + std::to_string(o.samples) +
-                              " --repeats " + std::to_string(o.repeats);
-  std::fprintf(stderr, "running PyTorch: %s\n", command.c_str());
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) throw Error("could not start " + o.python);
-  char line[512];
-  while (std::fgets(line, sizeof line, pipe)) {
-    int batch = 0, threads = 0;
-    double speed = 0, loss = 0;
-    if (std::sscanf(line, "{\"batch\": %d, \"threads\": %d, \"samples_per_s\": %lf, \"loss\": %lf",
-                    &batch, &threads, &speed, &loss) != 4)
-      continue;
-    for (Row& row : rows)
-      if (row.batch == batch && row.threads == threads) row.torch = Measure{speed, loss};
-  }
-  if (pclose(pipe) != 0)
-    std::fprintf(stderr, "PyTorch run failed (is python3-torch installed for %s?)\n",
-                 o.python.c_str());
-}
 
 const Row* best_of(const std::vector<Row>& rows, int batch, bool torch) {
   const Row* best = nullptr;
   for (const Row& row : rows) {
     if (row.batch != batch || (torch && !row.torch)) continue;
-    const double speed = torch ? row.torch->samples_per_s : row.ablate.samples_per_s;
+    const double speed = torch ? row.torch->measure.samples_per_s : row.ablate.samples_per_s;
     const double best_speed =
-        !best ? -1 : (torch ? best->torch->samples_per_s : best->ablate.samples_per_s);
+        !best ? -1 : (torch ? best->torch->measure.samples_per_s : best->ablate.samples_per_s);
     if (speed > best_speed) best = &row;
   }
   return best;
@@ -289,47 +346,81 @@ const Row* best_of(const std::vector<Row>& rows, int batch, bool torch) {
 
 int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
-  const Samples data = read_idx(o.data / "train-images-idx3-ubyte.gz",
-                                o.data / "train-labels-idx1-ubyte.gz");
+  const Samples data =
+      read_idx(o.data / "train-images-idx3-ubyte.gz", o.data / "train-labels-idx1-ubyte.gz");
   const long n = static_cast<long>(data.size());
+  std::optional<TorchPeer> torch;
+  if (o.torch) torch.emplace(o);
   std::vector<Row> rows;
   for (int batch : o.batches) {
     for (int t : o.threads) {
+      std::fprintf(stderr, "batch %d, %d thread(s)...\n", batch, t);
       set_threads(t);
-      Row row{batch, t, {}, 0, {}};
-      std::fprintf(stderr, "ablate batch %d, %d thread(s)...\n", batch, t);
-      row.ablate = train(data, batch, o.samples, o.repeats);
-      row.roofline = roofline(n, batch, o.samples, o.repeats);
+      Row row{batch, t, {}, {}, {}};
+      TrainingLoop training(data, batch);
+      GemmReplay replay(n, batch);
+      const long steps = (o.samples + batch - 1) / batch;
+      training.run(std::max(20L, steps / 20));  // warm caches, BLAS buffers, thread pools
+      replay.run(std::max(20L, steps / 20));
+      // Runs interleaved (ablate, its roofline, PyTorch in each setting), best of each kept:
+      // all of them see the same machine load.
+      std::vector<TorchRun> settings;
+      for (auto [intra_op, blas] : torch_settings(t)) settings.push_back({intra_op, blas, {}});
+      for (int r = 0; r < o.repeats; ++r) {
+        time_run(training, steps, row.ablate);
+        time_run(replay, steps, row.roofline);
+        for (TorchRun& setting : settings) {
+          if (!torch) break;
+          const auto run = torch->run(batch, setting.intra_op, setting.blas, steps * batch);
+          if (!run) {
+            std::fprintf(stderr, "PyTorch failed (is python3-torch installed for %s?)\n",
+                         o.python.c_str());
+            torch.reset();
+            break;
+          }
+          setting.measure.samples_per_s =
+              std::max(setting.measure.samples_per_s, run->measure.samples_per_s);
+          setting.measure.loss = run->measure.loss;
+        }
+      }
+      for (const TorchRun& setting : settings)
+        if (setting.measure.samples_per_s > 0 &&
+            (!row.torch || setting.measure.samples_per_s > row.torch->measure.samples_per_s))
+          row.torch = setting;
       rows.push_back(row);
     }
   }
-  if (o.torch) run_torch(o, rows);
 
-  std::printf("\nMLP 784-256-256-10, ReLU, SGD momentum 0.9, Fashion-MNIST (%ld samples); best of "
-              "%d runs of %ld samples\n\n",
-              n, o.repeats, o.samples);
-  std::printf("batch  threads  ablate/s  loss    roofline/s  of roofline  PyTorch/s  loss    ratio\n");
+  std::printf(
+      "\nMLP 784-256-256-10, ReLU, SGD momentum 0.9, Fashion-MNIST (%ld samples); best of "
+      "%d runs of %ld samples\n\n",
+      n, o.repeats, o.samples);
+  std::printf(
+      "batch  threads  ablate/s  loss    roofline/s  of roofline  PyTorch/s  loss    "
+      "ratio  (PyTorch: own + BLAS threads)\n");
   for (const Row& r : rows) {
     std::printf("%5d  %7d  %8.0f  %6.4f  %10.0f  %10.1f%%", r.batch, r.threads,
-                r.ablate.samples_per_s, r.ablate.loss, r.roofline,
-                100.0 * r.ablate.samples_per_s / r.roofline);
+                r.ablate.samples_per_s, r.ablate.loss, r.roofline.samples_per_s,
+                100.0 * r.ablate.samples_per_s / r.roofline.samples_per_s);
     if (r.torch)
-      std::printf("  %9.0f  %6.4f  %5.2fx\n", r.torch->samples_per_s, r.torch->loss,
-                  r.ablate.samples_per_s / r.torch->samples_per_s);
+      std::printf("  %9.0f  %6.4f  %5.2fx  (%d + %d)\n", r.torch->measure.samples_per_s,
+                  r.torch->measure.loss, r.ablate.samples_per_s / r.torch->measure.samples_per_s,
+                  r.torch->intra_op, r.torch->blas);
     else
       std::printf("  %9s\n", "-");
   }
-  std::printf("\neach at its best thread count   (goals: >= 2x PyTorch at batch 32, >= 1.25x at "
-              "128, >= 80%% of the roofline)\n");
+  std::printf(
+      "\neach at its best thread count   (goals: >= 2x PyTorch at batch 32, >= 1.25x at "
+      "128, >= 80%% of the roofline)\n");
   std::printf("batch  ablate/s (threads)  of roofline  PyTorch/s (threads)  ratio\n");
   for (int batch : o.batches) {
     const Row* a = best_of(rows, batch, false);
     const Row* t = best_of(rows, batch, true);
     std::printf("%5d  %8.0f (%d)        %9.1f%%", batch, a->ablate.samples_per_s, a->threads,
-                100.0 * a->ablate.samples_per_s / a->roofline);
+                100.0 * a->ablate.samples_per_s / a->roofline.samples_per_s);
     if (t)
-      std::printf("  %9.0f (%d)          %5.2fx\n", t->torch->samples_per_s, t->threads,
-                  a->ablate.samples_per_s / t->torch->samples_per_s);
+      std::printf("  %9.0f (%d)          %5.2fx\n", t->torch->measure.samples_per_s, t->threads,
+                  a->ablate.samples_per_s / t->torch->measure.samples_per_s);
     else
       std::printf("  %9s\n", "-");
   }

@@ -64,9 +64,7 @@ class Dense {
   std::vector<std::uint8_t> trainable_;  // per unit; empty: all
   int trainable_count_ = 0;
 
-  const Matrix& preactivation_buffer() const {
-    return act_ == Activation::identity ? out_ : pre_;
-  }
+  const Matrix& preactivation_buffer() const { return act_ == Activation::identity ? out_ : pre_; }
   void grow(int rows);
 };
 
@@ -137,5 +135,10 @@ double softmax_cross_entropy(const ConstMatrixRef& logits, std::span<const std::
 void softmax(const ConstMatrixRef& logits, MatrixRef probs);
 /// Row-wise argmax; ties go to the first maximum.
 void argmax(const ConstMatrixRef& scores, std::span<std::int32_t> out);
+
+/// A shuffled batch: row i of `out` = row rows[i] of `source`, for i < rows.size(), copied on
+/// threads() threads (the copy waits on memory, so two cores fetch nearly twice as fast).
+/// Out-of-range rows or a too small `out` throw ablate::Error.
+void gather_rows(const ConstMatrixRef& source, std::span<const std::uint32_t> rows, MatrixRef out);
 
 }  // namespace ablate::nn

@@ -31,11 +31,13 @@ std::vector<std::uint8_t> read_raw(const std::filesystem::path& file) {
 std::vector<std::uint8_t> gunzip(const std::vector<std::uint8_t>& packed,
                                  const std::filesystem::path& file) {
   std::vector<std::uint8_t> out;
-  // The gzip trailer holds the unpacked size mod 2^32: a good first guess for the buffer.
+  // The gzip trailer holds the unpacked size mod 2^32: a good first guess for the buffer, capped
+  // at deflate's best ratio (about 1032:1) so that a corrupt trailer cannot ask for gigabytes.
   if (packed.size() >= 18) {
     const auto* t = packed.data() + packed.size() - 4;
-    out.reserve(std::size_t{t[0]} | (std::size_t{t[1]} << 8) | (std::size_t{t[2]} << 16) |
-                (std::size_t{t[3]} << 24));
+    const std::size_t stated = std::size_t{t[0]} | (std::size_t{t[1]} << 8) |
+                               (std::size_t{t[2]} << 16) | (std::size_t{t[3]} << 24);
+    out.reserve(std::min(stated, packed.size() * 1032));
   }
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)

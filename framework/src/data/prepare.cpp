@@ -245,36 +245,6 @@ std::vector<Task> build_tasks(std::vector<SplitSource>& sources, const Params& p
 
 }  // namespace
 
-const std::vector<ParamSpec>& split_params() {
-  static const std::vector<ParamSpec> specs = {
-      real("val_fraction", 0.1, 0.0, 0.9,
-           "share of each training pool held out for validation"),
-      integer("n_train", 0, 0, kInf,
-              "training samples kept per dataset once validation is carved out; 0: all "
-              "(small-data regimes)"),
-      integer("n_test", 0, 0, kInf, "test samples kept per dataset; 0: all"),
-      flag("stratified", true,
-           "validation and subsamples keep every class's share (within one sample)"),
-      real("shift_warn", 0.05, 0.0, 1.0,
-           "warn when the total-variation distance between the train and validation (or test) "
-           "label distributions of a task exceeds this"),
-  };
-  return specs;
-}
-
-const std::vector<ParamSpec>& task_params() {
-  static const std::vector<ParamSpec> specs = {
-      choice("mode", "single", {"single", "split_classes", "permuted", "sequence", "joint"},
-             "single: one task; split_classes: classes_per_task classes per task; permuted: "
-             "count tasks of permuted features; sequence: a task per dataset; joint: all "
-             "datasets in one task"),
-      integer("classes_per_task", 2, 1, kInf,
-              "split_classes: classes per task, in label order (labels stay global)"),
-      integer("count", 5, 1, 1000, "permuted: number of tasks, task 0 unpermuted"),
-  };
-  return specs;
-}
-
 double label_distance(std::span<const std::int32_t> a, std::span<const std::int32_t> b,
                       int classes) {
   if (a.empty() || b.empty()) return 0;
@@ -318,18 +288,19 @@ PreparedData prepare_data(std::vector<Source> sources, const Params& split, cons
 
   const double threshold = split.real("shift_warn");
   for (const auto& task : data.tasks) {
-    const auto check = [&](const Samples& other, const char* which) {
+    const auto check = [&](const Samples& other, const char* which, const char* remedy) {
       const double distance = label_distance(task.train.y, other.y, data.shape.classes);
       data.label_shift = std::max(data.label_shift, distance);
       if (distance > threshold)
         data.warnings.push_back(fmt::format(
             "task '{}': the {} labels are distributed unlike the training labels (total-variation "
-            "distance {:.3f} > split.shift_warn = {}); accuracy measured on them may mislead. "
-            "Use split.stratified = true, a larger split.val_fraction or n_test = 0",
-            task.name, which, distance, threshold));
+            "distance {:.3f} > split.shift_warn = {}); accuracy measured on them may mislead: {}",
+            task.name, which, distance, threshold, remedy));
     };
-    check(task.val, "validation");
-    check(task.test, "test");
+    check(task.val, "validation", "use split.stratified = true or a larger split.val_fraction");
+    check(task.test, "test",
+          "use split.stratified = true or split.n_test = 0; if the dataset's own test pool is "
+          "skewed, report per-class accuracy");
   }
   return data;
 }

@@ -20,12 +20,8 @@ struct PreparedData {
   std::vector<std::string> warnings;
 };
 
-/// The declared parameters of [split] (val_fraction, n_train, n_test, stratified, shift_warn)
-/// and [tasks] (mode, classes_per_task, count), for validation and `ablate describe`.
-const std::vector<ParamSpec>& split_params();
-const std::vector<ParamSpec>& task_params();
-
-/// Splits each source, then builds the tasks of `tasks.mode`:
+/// Splits each source as [split] asks (val_fraction, n_train, n_test, stratified, shift_warn;
+/// declared in config/host_sections.cpp), then builds the tasks of [tasks] `mode`:
 ///   single         one task, one dataset, all classes;
 ///   split_classes  classes_per_task classes per task in label order, labels kept global;
 ///   permuted       `count` tasks on one dataset, task 0 as is, each other a fixed seeded

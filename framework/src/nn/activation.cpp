@@ -13,10 +13,14 @@ constexpr Activation kAll[] = {Activation::identity, Activation::relu, Activatio
 
 const char* to_string(Activation a) {
   switch (a) {
-    case Activation::identity: return "identity";
-    case Activation::relu: return "relu";
-    case Activation::tanh: return "tanh";
-    case Activation::gelu: return "gelu";
+    case Activation::identity:
+      return "identity";
+    case Activation::relu:
+      return "relu";
+    case Activation::tanh:
+      return "tanh";
+    case Activation::gelu:
+      return "gelu";
   }
   return "?";
 }

@@ -24,11 +24,18 @@ void activate(Activation act, const Matrix& pre_buffer, Matrix& out_buffer, int 
   const auto pre = pre_buffer.topRows(rows).array();
   auto out = out_buffer.topRows(rows).array();
   switch (act) {
-    case Activation::identity: break;  // output is the preactivation buffer itself
-    case Activation::relu: out = pre.max(0.0f); break;
-    case Activation::tanh: out = pre.tanh(); break;
+    case Activation::identity:
+      break;  // output is the preactivation buffer itself
+    case Activation::relu:
+      out = pre.max(0.0f);
+      break;
+    case Activation::tanh:
+      out = pre.tanh();
+      break;
     // Exact GELU, as PyTorch's default: x * Phi(x) = x/2 (1 + erf(x / sqrt 2)).
-    case Activation::gelu: out = 0.5f * pre * (1.0f + (pre * kInvSqrt2).erf()); break;
+    case Activation::gelu:
+      out = 0.5f * pre * (1.0f + (pre * kInvSqrt2).erf());
+      break;
   }
 }
 
@@ -133,8 +140,10 @@ void Dense::backward(const ConstMatrixRef& x, const ConstMatrixRef& dy, bool wan
                 "), got " + dims(x.rows(), x.cols()) + " and " + dims(dy.rows(), dy.cols()));
   const bool linear = act_ == Activation::identity;
   if (!linear && dpre_.rows() < rows_) dpre_.resize(rows_, out_features_);
-  if (linear) column_sums(dy, bias.grad);
-  else activation_backward(act_, pre_, dy, dpre_, bias.grad);
+  if (linear)
+    column_sums(dy, bias.grad);
+  else
+    activation_backward(act_, pre_, dy, dpre_, bias.grad);
   const ConstMatrixRef dpre = linear ? dy : ConstMatrixRef(dpre_.topRows(rows_));
 
   if (trainable_.empty() || trainable_count_ > 0) {

@@ -58,7 +58,8 @@ double softmax_cross_entropy(const ConstMatrixRef& logits, std::span<const std::
   });
   const float inv_rows = 1.0f / static_cast<float>(rows);
   dlogits = probs * inv_rows;
-  for (Eigen::Index r = 0; r < rows; ++r) dlogits(r, labels[static_cast<std::size_t>(r)]) -= inv_rows;
+  for (Eigen::Index r = 0; r < rows; ++r)
+    dlogits(r, labels[static_cast<std::size_t>(r)]) -= inv_rows;
   return loss / static_cast<double>(rows);
 }
 

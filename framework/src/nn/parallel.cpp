@@ -1,13 +1,16 @@
-// nn/parallel.hpp: a small persistent pool. Steps come every few hundred microseconds, so a
-// worker polls (yielding the core, as OpenBLAS's own workers do) for a while before it sleeps:
-// a futex wake-up on a virtual machine can cost as much as the work it would start.
+// nn/parallel.hpp: a small persistent pool with self-scheduled chunks.
+// A woken worker starts late: ~18 us on this 2-vCPU VM when idle, much later when other
+// processes share the cores. So the work is cut into chunks that the caller and the workers
+// claim one by one: the caller never waits for a worker that has not started, only for chunks
+// a running worker already claimed; at worst the loop runs at one thread's speed.
+// Workers sleep on a futex between jobs and never poll: a thread that spins with sched_yield
+// keeps, under CFS, the core it shares with OpenBLAS's workers and slows the GEMMs after it
+// (measured: training steps several times slower at 2 threads).
 #include "nn/parallel.hpp"
-
-#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -18,14 +21,15 @@
 namespace ablate {
 namespace {
 
-constexpr std::size_t kAlign = 16;
-constexpr auto kPollFor = std::chrono::milliseconds(2);
+constexpr std::size_t kAlign = 16;     // floats per cache line
+constexpr std::size_t kChunk = 16384;  // elements per claim: a few microseconds of work
+constexpr int kCallerSpins = 4096;     // about 10 us of pause before the caller sleeps
 
 class Pool {
  public:
   explicit Pool(int threads) {
     workers_.reserve(static_cast<std::size_t>(threads - 1));
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
   }
   ~Pool() {
     stop_.store(true, std::memory_order_relaxed);
@@ -38,51 +42,67 @@ class Pool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  void run(std::size_t count, RangeFn body) {
+  void run(std::size_t count, const RangeFn& body) {
     body_ = &body;
     count_ = count;
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    // Chunk boundaries: a function of count and the thread count only.
+    const std::size_t parts = static_cast<std::size_t>(size());
+    const std::size_t even = (count + parts - 1) / parts;
+    chunk_ = std::min(kChunk, (even + kAlign - 1) / kAlign * kAlign);
+    chunks_.store(static_cast<std::uint32_t>((count + chunk_ - 1) / chunk_),
+                  std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    const std::uint64_t job = generation_.load(std::memory_order_relaxed) + 1;
+    ticket_.store(job << 32, std::memory_order_release);
+    generation_.store(job, std::memory_order_release);
     generation_.notify_all();
-    run_chunk(0);
-    // The other chunks are as long as this one: poll, yielding the core if it is shared.
-    for (int left; (left = pending_.load(std::memory_order_acquire)) != 0;) sched_yield();
-    body_ = nullptr;
+
+    claim_and_run(job);
+    const std::uint32_t chunks = chunks_.load(std::memory_order_relaxed);
+    for (int spin = 0; spin < kCallerSpins && done_.load(std::memory_order_acquire) != chunks;
+         ++spin)
+      __builtin_ia32_pause();
+    for (std::uint32_t done; (done = done_.load(std::memory_order_acquire)) != chunks;)
+      done_.wait(done, std::memory_order_acquire);
   }
 
  private:
-  void run_chunk(int index) {
-    const std::size_t parts = static_cast<std::size_t>(size());
-    const std::size_t per = (count_ + parts - 1) / parts;
-    const std::size_t chunk = (per + kAlign - 1) / kAlign * kAlign;
-    const std::size_t begin = std::min(count_, chunk * static_cast<std::size_t>(index));
-    const std::size_t end = std::min(count_, begin + chunk);
-    if (begin < end) (*body_)(begin, end);
+  /// Claims chunks of job `job` until none are left; a late worker finds none and returns.
+  void claim_and_run(std::uint64_t job) {
+    std::uint64_t ticket = ticket_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((ticket >> 32) != job ||
+          static_cast<std::uint32_t>(ticket) >= chunks_.load(std::memory_order_relaxed))
+        return;
+      if (!ticket_.compare_exchange_weak(ticket, ticket + 1, std::memory_order_acq_rel)) continue;
+      const std::size_t begin = static_cast<std::uint32_t>(ticket) * chunk_;
+      (*body_)(begin, std::min(count_, begin + chunk_));
+      if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 ==
+          chunks_.load(std::memory_order_relaxed))
+        done_.notify_one();
+      ticket = ticket_.load(std::memory_order_acquire);
+    }
   }
 
-  void work(int index) {
+  void work() {
     std::uint64_t seen = 0;
     for (;;) {
-      std::uint64_t now = generation_.load(std::memory_order_acquire);
-      const auto since = std::chrono::steady_clock::now();
-      while (now == seen) {
-        if (std::chrono::steady_clock::now() - since < kPollFor) sched_yield();
-        else generation_.wait(seen, std::memory_order_acquire);
-        now = generation_.load(std::memory_order_acquire);
-      }
-      seen = now;
+      generation_.wait(seen, std::memory_order_acquire);
+      seen = generation_.load(std::memory_order_acquire);
       if (stop_.load(std::memory_order_relaxed)) return;
-      run_chunk(index);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      claim_and_run(seen);
     }
   }
 
   std::vector<std::thread> workers_;
-  std::atomic<std::uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<std::uint64_t> generation_{0};  // the job being run; workers sleep on it
+  std::atomic<std::uint64_t> ticket_{0};      // job << 32 | next unclaimed chunk
+  std::atomic<std::uint32_t> done_{0};        // chunks finished
   std::atomic<bool> stop_{false};
+  // The current job, written before it is published through generation_ and ticket_.
   const RangeFn* body_ = nullptr;
-  std::size_t count_ = 0;
+  std::size_t count_ = 0, chunk_ = 0;
+  std::atomic<std::uint32_t> chunks_{0};  // read by late workers of an earlier job
 };
 
 }  // namespace
@@ -93,8 +113,8 @@ void parallel_for(std::size_t count, std::size_t min_parallel, RangeFn body) {
     if (count > 0) body(0, count);
     return;
   }
-  // One pool per process, rebuilt only when the thread count changes; callers do not overlap
-  // (the training step is sequential), which the lock asserts cheaply.
+  // One pool per process, rebuilt only when the thread count changes. Calls do not overlap
+  // (the training step is sequential); the lock keeps an accidental overlap correct.
   static std::mutex guard;
   static std::unique_ptr<Pool> pool;
   const std::lock_guard lock(guard);

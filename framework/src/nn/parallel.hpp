@@ -16,7 +16,9 @@ class RangeFn {
   template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, RangeFn>>>
   RangeFn(F&& f)  // NOLINT: implicit, like std::function
       : object_(const_cast<void*>(static_cast<const void*>(&f))),
-        call_([](void* o, std::size_t b, std::size_t e) { (*static_cast<std::decay_t<F>*>(o))(b, e); }) {}
+        call_([](void* o, std::size_t b, std::size_t e) {
+          (*static_cast<std::decay_t<F>*>(o))(b, e);
+        }) {}
   void operator()(std::size_t begin, std::size_t end) const { call_(object_, begin, end); }
 
  private:
@@ -24,11 +26,12 @@ class RangeFn {
   void (*call_)(void*, std::size_t, std::size_t);
 };
 
-/// Runs body over [0, count) split into up to threads() contiguous chunks whose boundaries are
-/// multiples of 16 elements (64 bytes of floats: no two threads write one cache line). Counts
-/// below `min_parallel` run on the calling thread in one chunk. Blocks until all chunks are done;
-/// the calling thread runs the first. Never allocates once the pool for the current thread
-/// count exists (it is built on first use and rebuilt when the count changes).
+/// Runs body over [0, count) cut into contiguous chunks (at most 16384 elements, boundaries at
+/// multiples of 16: 64 bytes of floats, so no two threads write one cache line) that the calling
+/// thread and up to threads() - 1 pool workers claim in turn. Counts below `min_parallel` run on
+/// the calling thread in one chunk. Blocks until every chunk is done. Never allocates once the
+/// pool for the current thread count exists (built on first use, rebuilt when the count
+/// changes). Not reentrant: `body` must not call parallel_for.
 void parallel_for(std::size_t count, std::size_t min_parallel, RangeFn body);
 
 }  // namespace ablate

@@ -37,12 +37,14 @@ void gemm(Transpose ta, Transpose tb, float alpha, const ConstMatrixRef& a, cons
   if (k != k_b || c.rows() != m || c.cols() != n)
     throw Error("gemm: shapes do not match: " + shape("A", a.rows(), a.cols(), ta) + ", " +
                 shape("B", b.rows(), b.cols(), tb) + ", C " + std::to_string(c.rows()) + "x" +
-                std::to_string(c.cols()) + "; C must be op(A).rows x op(B).cols and the inner "
-                "dimensions equal");
+                std::to_string(c.cols()) +
+                "; C must be op(A).rows x op(B).cols and the inner dimensions equal");
   if (m == 0 || n == 0) return;
   if (k == 0) {  // BLAS needs leading dimensions >= 1; the product is empty
-    if (beta == 0.0f) c.setZero();
-    else c *= beta;
+    if (beta == 0.0f)
+      c.setZero();
+    else
+      c *= beta;
     return;
   }
   // Row-major: the leading dimension is the distance between rows, so blocks of a larger
@@ -56,8 +58,8 @@ void gemm(Transpose ta, Transpose tb, float alpha, const ConstMatrixRef& a, cons
 
 void set_threads(int threads) {
   if (threads < 1)
-    throw Error("threads must be at least 1 (got " + std::to_string(threads) + "); this machine "
-                "has " + std::to_string(hardware_threads()));
+    throw Error("threads must be at least 1 (got " + std::to_string(threads) +
+                "); this machine has " + std::to_string(hardware_threads()));
   openblas_set_num_threads(threads);
   configured_threads = threads;
 }

@@ -1,6 +1,6 @@
-// optim/optimizer.hpp: SGD, Adam and AdamW, and gradient-norm clipping. The per-element update of each is one loop over
-// a parameter, specialised at compile time for its options (momentum, Nesterov, decay, mask)
-// so the compiler vectorises a branch-free body.
+// optim/optimizer.hpp: SGD, Adam and AdamW, and gradient-norm clipping. The per-element update of
+// each is one loop over a parameter, specialised at compile time for its options (momentum,
+// Nesterov, decay, mask) so the compiler vectorises a branch-free body.
 #include "optim/optimizer.hpp"
 
 #include <algorithm>
@@ -39,8 +39,10 @@ void sgd_update(const SgdArgs& a) {
       // PyTorch starts the buffer at the first gradient: mu * 0 + d is exactly that.
       const float b = a.momentum * buf[i] + d;
       buf[i] = b;
-      if constexpr ((Bits & kSgdNesterov) != 0) d += a.momentum * b;
-      else d = b;
+      if constexpr ((Bits & kSgdNesterov) != 0)
+        d += a.momentum * b;
+      else
+        d = b;
     }
     p[i] -= a.lr * d;
   }
@@ -58,9 +60,9 @@ struct AdamArgs {
   const float* __restrict mask;
   std::size_t size;
   float beta1, beta2, eps, decay;
-  float decay_factor;       // AdamW: 1 - lr * decay
-  float step_size;          // lr / (1 - beta1^t)
-  float correction2_sqrt;   // sqrt(1 - beta2^t)
+  float decay_factor;      // AdamW: 1 - lr * decay
+  float step_size;         // lr / (1 - beta1^t)
+  float correction2_sqrt;  // sqrt(1 - beta2^t)
 };
 
 template <unsigned Bits>
@@ -198,8 +200,9 @@ Optimizer::Optimizer(std::vector<Parameter*> params, std::vector<std::string> sl
     const Parameter& p = *params_[i];
     for (std::size_t j = 0; j < i; ++j)
       if (params_[j]->name == p.name)
-        throw Error("two parameters are named '" + p.name + "': optimizer state and "
-                    "checkpoints address parameters by name, so names must be unique");
+        throw Error("two parameters are named '" + p.name +
+                    "': optimizer state and checkpoints address parameters by name, so names "
+                    "must be unique");
     if (p.grad.rows() != p.value.rows() || p.grad.cols() != p.value.cols() ||
         (p.has_mask() && (p.mask.rows() != p.value.rows() || p.mask.cols() != p.value.cols())))
       throw Error("parameter '" + p.name + "': grad and mask must have the value's shape");
@@ -207,7 +210,6 @@ Optimizer::Optimizer(std::vector<Parameter*> params, std::vector<std::string> sl
     offsets_.push_back(offsets_.back() + static_cast<std::size_t>(p.value.size()));
   }
 }
-
 
 std::size_t Optimizer::index_of(const Parameter& p) const {
   for (std::size_t i = 0; i < params_.size(); ++i)
@@ -226,8 +228,8 @@ void Optimizer::save(StateStore& out, const std::string& prefix) const {
 void Optimizer::load(const StateStore& in, const std::string& prefix) {
   auto need = [&](const std::string& name) {
     if (!in.has(name))
-      throw Error("the checkpoint has no optimizer state '" + name + "' (was it written by a "
-                  "different optimizer or model?)");
+      throw Error("the checkpoint has no optimizer state '" + name +
+                  "' (was it written by a different optimizer or model?)");
   };
   for (std::size_t i = 0; i < params_.size(); ++i)
     for (std::size_t s = 0; s < slots_.size(); ++s) {

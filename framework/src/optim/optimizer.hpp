@@ -59,8 +59,8 @@ class Optimizer {
   void for_each_range(const Body& body) {
     parallel_for(offsets_.back(), kParallelFrom, [&](std::size_t begin, std::size_t end) {
       // The parameters as one run of elements: walk those this share overlaps.
-      auto i = static_cast<std::size_t>(
-          std::upper_bound(offsets_.begin(), offsets_.end(), begin) - offsets_.begin() - 1);
+      auto i = static_cast<std::size_t>(std::upper_bound(offsets_.begin(), offsets_.end(), begin) -
+                                        offsets_.begin() - 1);
       for (; i < params_.size() && offsets_[i] < end; ++i) {
         const std::size_t from = std::max(begin, offsets_[i]) - offsets_[i];
         const std::size_t to = std::min(end, offsets_[i + 1]) - offsets_[i];
@@ -76,7 +76,7 @@ class Optimizer {
   static constexpr std::size_t kParallelFrom = 1 << 15;  // elements; fewer stay on one thread
   std::size_t index_of(const Parameter& p) const;
   std::vector<std::string> slots_;
-  std::vector<std::size_t> offsets_{0};  // where each parameter starts among all elements
+  std::vector<std::size_t> offsets_{0};     // where each parameter starts among all elements
   std::vector<std::vector<Matrix>> state_;  // [parameter][slot]
 };
 

@@ -14,7 +14,8 @@ namespace {
 double epochs_of(const Params& train, const std::string& key) {
   const auto it = train.values().find(key);
   if (it == train.values().end()) return train.real(key);  // throws: not declared
-  if (const auto* whole = std::get_if<std::int64_t>(&it->second)) return static_cast<double>(*whole);
+  if (const auto* whole = std::get_if<std::int64_t>(&it->second))
+    return static_cast<double>(*whole);
   return train.real(key);
 }
 
@@ -50,8 +51,8 @@ double scheduled_lr(const Params& train, std::int64_t step, std::int64_t steps_p
     const double t = span > 0 ? std::min(1.0, static_cast<double>(after) / span) : 1.0;
     return min_lr + (lr - min_lr) * 0.5 * (1.0 + std::cos(std::numbers::pi * t));
   }
-  throw ConfigError("train.schedule '" + schedule + "' is unknown: choose one of constant, step, "
-                    "cosine");
+  throw ConfigError("train.schedule '" + schedule +
+                    "' is unknown: choose one of constant, step, cosine");
 }
 
 }  // namespace ablate

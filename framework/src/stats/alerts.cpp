@@ -6,6 +6,8 @@
 #include <cmath>
 #include <map>
 
+#include "stats/layer_summary.hpp"
+
 namespace ablate {
 namespace {
 
@@ -14,8 +16,6 @@ std::string layer_name(std::span<const UnitLayer> layers, int layer) {
     return layers[static_cast<std::size_t>(layer)].name;
   return std::to_string(layer);
 }
-
-std::string unit_name(UnitId unit) { return fmt::format("{}.{}", unit.layer, unit.index); }
 
 int sign(double x) { return (x > 0) - (x < 0); }
 

@@ -20,6 +20,17 @@ Json to_json(const Quantiles& q) {
 
 }  // namespace
 
+std::string unit_name(UnitId unit) {
+  return std::to_string(unit.layer) + "." + std::to_string(unit.index);
+}
+
+Json to_json(const UnitSelection& units) {
+  if (units.all) return "all";
+  Json out = Json::array();
+  for (const UnitId& unit : units.units) out.push_back(unit_name(unit));
+  return out;
+}
+
 Quantiles quantiles(std::vector<double> values) {
   Quantiles q;
   if (values.empty()) return q;

@@ -1,13 +1,20 @@
 #pragma once
-// What a stage row reports per unit layer (issue 4, "Observability"): how its units' margins are
-// distributed, how many lie in each zone, and the capacities they trained with.
+// What a stage row reports (issue 4, "Observability"): the units it trained and, per unit layer,
+// how its units' margins are distributed, how many lie in each zone, and the capacities they
+// trained with.
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "ablate/stats.hpp"
 #include "runs/json.hpp"
 
 namespace ablate {
+
+/// "layer.index", as rows and alerts name a unit.
+std::string unit_name(UnitId unit);
+/// "all", or the units' names.
+Json to_json(const UnitSelection& units);
 
 /// Order statistics of a sample (linear interpolation between ranks, as numpy's default).
 struct Quantiles {

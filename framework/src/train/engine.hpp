@@ -31,6 +31,8 @@ class Engine {
   virtual double accuracy(const Samples& split) = 0;
   /// The learning rate at the start of a task epoch (0 where meaningless).
   virtual double learning_rate(const Task& /*task*/, int /*task_epoch*/) const { return 0.0; }
+  /// At the end of an epoch (`epoch` counts from 1): the model may grow or rewire.
+  virtual void end_epoch(int epoch, Rng& rng, Figures& out) { model().on_epoch_end(epoch, rng, out); }
   /// At the end of a task (regularizers consolidate).
   virtual void end_task(const Task& /*task*/, Rng& /*rng*/) {}
   /// Parameters, optimizer and plugin state; the model's structure first.

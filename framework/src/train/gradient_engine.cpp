@@ -121,6 +121,13 @@ void GradientEngine::unit_sums(const Samples& samples, std::span<std::int64_t> s
   }
 }
 
+void GradientEngine::end_epoch(int epoch, Rng& rng, Figures& out) {
+  model_->on_epoch_end(epoch, rng, out);
+  // A rewired mask: connections that were removed must not come back with stale momentum.
+  for (const Parameter* p : parameters_)
+    if (p->has_mask()) optimizer_->reset(*p);
+}
+
 void GradientEngine::end_task(const Task& task, Rng& rng) {
   for (auto& regularizer : regularizers_) regularizer->end_task(*model_, task, rng);
 }

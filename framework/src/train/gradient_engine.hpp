@@ -22,6 +22,7 @@ class GradientEngine final : public Engine {
   void unit_sums(const Samples& samples, std::span<std::int64_t> sums) override;
   double accuracy(const Samples& split) override;
   double learning_rate(const Task& task, int task_epoch) const override;
+  void end_epoch(int epoch, Rng& rng, Figures& out) override;
   void end_task(const Task& task, Rng& rng) override;
   void save(StateStore& out) const override;
   void load(const StateStore& in) override;

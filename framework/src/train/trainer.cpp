@@ -156,7 +156,7 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
       }
       Figures figures;
       Rng rng = Rng::stream(seed_, "epoch_end", static_cast<std::uint64_t>(at_.epoch));
-      model.on_epoch_end(at_.epoch, rng, figures);
+      engine_->end_epoch(at_.epoch, rng, figures);
       last_train_loss_ = epoch.loss;
       last_train_accuracy_ = epoch.accuracy;
       last_val_accuracy_ = engine_->accuracy(task.val);
@@ -221,14 +221,7 @@ void Trainer::end_stage(const Task& task, const RowSink& emit) {
   r["stage"] = at_.stage;
   r["label"] = stage_->label;
   r["layer"] = stage_->layer;
-  if (stage_->units.all) {
-    r["units"] = "all";
-  } else {
-    Json units = Json::array();
-    for (const UnitId& unit : stage_->units.units)
-      units.push_back(std::to_string(unit.layer) + "." + std::to_string(unit.index));
-    r["units"] = std::move(units);
-  }
+  r["units"] = to_json(stage_->units);
   r["epoch"] = at_.epoch;
   r["train_accuracy"] = last_train_accuracy_;
   r["val_accuracy"] = last_val_accuracy_;

@@ -82,7 +82,8 @@ PluginInfo info() {
       {integers("hidden", std::vector<std::int64_t>{256, 256}, 1, 1 << 16,
                 "widths of the hidden layers, input side first ([] for softmax regression)"),
        choice("activation", "relu", {"relu", "tanh", "gelu"}, "the hidden layers' activation"),
-       real("dropout", 0.0, 0.0, 0.95, "dropout probability after each hidden layer (training only)")}};
+       real("dropout", 0.0, 0.0, 0.95,
+            "dropout probability after each hidden layer (training only)")}};
 }
 
 std::unique_ptr<Plugin> create(const Params& params) {

@@ -1,0 +1,38 @@
+#pragma once
+// The hashtron engine as the Trainer drives it (train/engine.hpp): an epoch of a stage fits each
+// of the stage's units once with HashtronModel::fit_unit, in the order the stage lists them (the
+// orderer's choice: backward, gold zone...), or layer by layer from the input when the stage
+// trains every unit. Randomness (fresh salts) comes from a stream keyed by the epoch, so a run
+// resumed at an epoch boundary fits exactly as the uninterrupted run.
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "ablate/hashtron.hpp"
+#include "train/engine.hpp"
+
+namespace ablate {
+
+class HashtronEngine final : public Engine {
+ public:
+  HashtronEngine(std::shared_ptr<HashtronModel> model, std::uint64_t seed);
+
+  Model& model() override { return *model_; }
+  /// loss 0; accuracy: the training accuracy after the epoch's last fit.
+  EpochFigures fit_epoch(const Task& task, const Stage& stage, int epoch, int task_epoch) override;
+  void unit_sums(const Samples& samples, std::span<std::int64_t> sums) override;
+  double accuracy(const Samples& split) override;
+  void save(StateStore& out) const override;
+  void load(const StateStore& in) override;
+
+  /// Every fit of the last epoch, in order: for records (accepted, accuracies, durations).
+  const std::vector<std::pair<UnitId, FitResult>>& last_fits() const { return fits_; }
+
+ private:
+  std::shared_ptr<HashtronModel> model_;
+  std::uint64_t seed_;
+  std::vector<std::pair<UnitId, FitResult>> fits_;
+};
+
+}  // namespace ablate

@@ -1,0 +1,68 @@
+#pragma once
+// Logging through spdlog: a colour console logger named "ablate" (the default logger), the run's
+// log.txt beside it, and a live progress line for a terminal.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace ablate {
+
+/// Makes the "ablate" logger (colour, on stdout) the default: info and above, debug too when
+/// `verbose`. Calling it again starts over (and stops writing any run log).
+void setup_console_logging(bool verbose);
+
+/// Also writes everything logged to `file` (appending, as a resumed run continues its log),
+/// flushed at every info message or above so a killed run loses nothing it logged. Replaces the
+/// previous run's log, if any. An Error naming the file if it cannot be opened.
+void add_run_log(const std::filesystem::path& file);
+
+/// Stops writing the run log (a run has ended and the process goes on).
+void close_run_log();
+
+/// One state of the live line; accuracy is a fraction in [0, 1].
+struct ProgressFigures {
+  int epoch = 0, epochs = 0;
+  std::int64_t step = 0, steps = 0;
+  double loss = 0, accuracy = 0, samples_per_second = 0;
+  std::optional<double> eta_seconds;  // unknown until some steps were timed
+};
+
+/// "epoch 3/20  step 1200/1875  loss 0.4123  acc 85.21%  12345 samples/s  ETA 4m05s"
+std::string progress_line(const ProgressFigures& figures);
+
+/// "42s", "4m05s", "1h02m".
+std::string short_duration(double seconds);
+
+/// Training progress. On a terminal, a live line redrawn in place (at most ~10 times a second)
+/// and, per epoch, a logged summary line; elsewhere (a file, a pipe, a sweep's trial) only the
+/// summary lines, so logs stay one line per epoch.
+class Progress {
+ public:
+  enum class Display { automatic, live, plain };  // automatic: live when stdout is a terminal
+
+  /// Epochs and steps count from 1 in the calls below.
+  Progress(int epochs, std::int64_t steps_per_epoch, Display display = Display::automatic);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  /// Called every training step; cheap when it does not redraw.
+  void step(int epoch, std::int64_t step, double loss, double accuracy, double samples_per_second);
+  /// Replaces the live line with `summary_line`, logged at info as "epoch E/N  <summary_line>".
+  void epoch_done(int epoch, const std::string& summary_line);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  int epochs_;
+  std::int64_t steps_per_epoch_;
+  bool live_;
+  std::optional<Clock::time_point> last_draw_;
+  // Where timing started (the first step seen, so a resumed run estimates from its own pace).
+  std::optional<Clock::time_point> first_time_;
+  std::int64_t first_done_ = 0;
+};
+
+}  // namespace ablate

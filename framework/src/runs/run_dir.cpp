@@ -1,0 +1,133 @@
+#include "runs/run_dir.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+#include <random>
+
+#include "ablate/error.hpp"
+#include "util/atomic_file.hpp"
+
+namespace ablate {
+namespace {
+
+constexpr const char* kMetricsFile = "metrics.jsonl";
+constexpr const char* kConfigFile = "config.toml";
+
+std::string timestamp_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  ::localtime_r(&now, &local);
+  return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}", local.tm_year + 1900, local.tm_mon + 1,
+                     local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec);
+}
+
+void check_folder_name(const std::string& experiment) {
+  if (experiment.empty() || experiment == "." || experiment == ".." ||
+      experiment.find('/') != std::string::npos || experiment.find('\0') != std::string::npos)
+    throw Error("experiment name '" + experiment +
+                "' cannot be a folder name (it must be non-empty, without '/', and not '.' or "
+                "'..')");
+}
+
+}  // namespace
+
+RunDirectory RunDirectory::create(const std::filesystem::path& root,
+                                  const std::string& experiment) {
+  check_folder_name(experiment);
+  const std::filesystem::path parent = root / experiment;
+  create_folders(parent);
+  // A random id, and create_directory failing on an existing folder, keep runs apart even when
+  // several start in the same second (a sweep with -j N).
+  std::random_device entropy;
+  std::uniform_int_distribution<std::uint32_t> six_hex_digits(0, 0xFFFFFF);
+  std::error_code error;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const std::filesystem::path dir =
+        parent / fmt::format("{}-{:06x}", timestamp_now(), six_hex_digits(entropy));
+    if (std::filesystem::create_directory(dir, error)) return RunDirectory(dir);
+    if (error) throw Error("cannot create " + dir.string() + ": " + error.message(), dir.string());
+  }
+  throw Error("cannot find an unused run folder name under " + parent.string(), parent.string());
+}
+
+RunDirectory RunDirectory::open(const std::filesystem::path& dir) {
+  if (!std::filesystem::is_directory(dir))
+    throw Error("no run directory at " + dir.string(), dir.string());
+  if (!std::filesystem::is_regular_file(dir / kConfigFile))
+    throw Error(dir.string() + " is not a run directory (it has no " + kConfigFile + ")",
+                dir.string());
+  remove_temporary_files(dir);
+  return RunDirectory(dir);
+}
+
+std::filesystem::path RunDirectory::file(const std::string& relative) const {
+  const std::filesystem::path name = std::filesystem::path(relative).lexically_normal();
+  if (relative.empty() || name.is_absolute() || *name.begin() == "..")
+    throw Error("'" + relative + "' is not a file inside the run directory " + path_.string());
+  return path_ / name;
+}
+
+void RunDirectory::write(const std::string& relative, const std::string& contents) const {
+  const std::filesystem::path target = file(relative);
+  create_folders(target.parent_path());
+  write_atomic(target, contents);
+}
+
+std::string RunDirectory::read(const std::string& relative) const {
+  return read_file(file(relative));
+}
+
+bool RunDirectory::exists(const std::string& relative) const {
+  return std::filesystem::exists(file(relative));
+}
+
+std::vector<std::string> RunDirectory::metric_lines() const {
+  std::vector<std::string> lines;
+  if (!exists(kMetricsFile)) return lines;
+  const std::string text = read(kMetricsFile);
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+void RunDirectory::append_metrics(const Json& row) {
+  if (!row.is_object()) throw Error("a metrics row must be a JSON object, not " + row.dump());
+  std::string text = exists(kMetricsFile) ? read(kMetricsFile) : std::string();
+  text += row.dump();
+  text += '\n';
+  write(kMetricsFile, text);
+}
+
+std::vector<Json> RunDirectory::metrics() const {
+  std::vector<Json> rows;
+  const std::string where = (path_ / kMetricsFile).string();
+  std::size_t line_number = 0;
+  for (const std::string& line : metric_lines()) {
+    ++line_number;
+    Json row = Json::parse(line, fmt::format("{} row {}", where, line_number));
+    if (!row.is_object())
+      throw Error(fmt::format("{} row {} is not a JSON object", where, line_number), where);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void RunDirectory::keep_metrics(std::size_t rows) {
+  const std::vector<std::string> lines = metric_lines();
+  if (lines.size() < rows)
+    throw Error(fmt::format("{} has {} rows, but the checkpoint counts {}",
+                            (path_ / kMetricsFile).string(), lines.size(), rows),
+                (path_ / kMetricsFile).string());
+  if (lines.size() == rows) return;
+  std::string text;
+  for (std::size_t i = 0; i < rows; ++i) text += lines[i] + '\n';
+  write(kMetricsFile, text);
+}
+
+}  // namespace ablate

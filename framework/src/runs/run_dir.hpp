@@ -1,0 +1,49 @@
+#pragma once
+// A run directory (docs/ARCHITECTURE.md, "Run directory"): every file in it is replaced
+// atomically (util/atomic_file.hpp), so a run killed at any moment leaves whole files only.
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "runs/json.hpp"
+
+namespace ablate {
+
+class RunDirectory {
+ public:
+  /// Makes `root`/<experiment>/<yyyymmdd-hhmmss>-<6 hex id>/ (local time), creating `root` as
+  /// needed; never reuses a folder, even for runs started in the same second.
+  /// An Error if `experiment` is not usable as a folder name.
+  static RunDirectory create(const std::filesystem::path& root, const std::string& experiment);
+
+  /// An existing run, for resume: a folder holding config.toml (the first file a run writes).
+  /// Removes the temporaries a killed writer left behind.
+  static RunDirectory open(const std::filesystem::path& dir);
+
+  const std::filesystem::path& path() const { return path_; }
+
+  /// Replaces the file `relative` (e.g. "checkpoints/last.safetensors") atomically, creating its
+  /// folders. `relative` must stay inside the run directory.
+  void write(const std::string& relative, const std::string& contents) const;
+  std::string read(const std::string& relative) const;
+  bool exists(const std::string& relative) const;
+
+  /// metrics.jsonl: one JSON object per line. Appending rewrites the file atomically, so a kill
+  /// never leaves half a row.
+  void append_metrics(const Json& row);
+  /// Every row; an Error naming the line when one is not a JSON object.
+  std::vector<Json> metrics() const;
+  /// Keeps the first `rows` rows (on resume: drops rows written after the checkpoint).
+  /// An Error if fewer rows exist: the file and the checkpoint disagree.
+  void keep_metrics(std::size_t rows);
+
+ private:
+  explicit RunDirectory(std::filesystem::path path) : path_(std::move(path)) {}
+  std::filesystem::path file(const std::string& relative) const;
+  std::vector<std::string> metric_lines() const;
+
+  std::filesystem::path path_;
+};
+
+}  // namespace ablate

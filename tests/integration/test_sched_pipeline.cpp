@@ -1,0 +1,334 @@
+// Acceptance of issue 4 on real data (sklearn's digits): the orderers' stage sequences, gold-zone
+// picks, capacities following the law, the sum cache across kill and resume, a damaged snapshot
+// refused, alerts in metrics, and `ablate graph`. Trainer runs happen in-process (fast); the
+// kill -9, damage and graph cases run the real binary.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "ablate/topology.hpp"
+#include "config/experiment.hpp"
+#include "runs/safetensors.hpp"
+#include "stats/capacity_fit.hpp"
+#include "stats/sum_cache_io.hpp"
+#include "support.hpp"
+#include "train/trainer.hpp"
+#include "util/atomic_file.hpp"
+
+using namespace ablate;
+using namespace ablate::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Digits, 400 training samples, an MLP 64-32-16-10 (`mlp`, or `capacity_mlp` from
+/// tests/plugins) trained one epoch per stage. Orderer parameters come as overrides.
+std::string experiment_text(const std::string& orderer, const std::string& topology = "mlp",
+                            const std::string& extra = "") {
+  return R"(
+[experiment]
+name = "sched"
+seed = 1
+plugin_paths = [")" + std::string(ABLATE_TEST_PLUGIN_DIR) + R"(/capacity_mlp"]
+
+[dataset]
+plugin = "digits"
+
+[split]
+n_train = 400
+
+[topology]
+plugin = ")" + topology + R"("
+hidden = [32, 16]
+
+[orderer]
+plugin = ")" + orderer + "\"\n" + (orderer == "all" ? "" : "epochs_per_stage = 1\n") + R"(
+[train]
+epochs = 1
+batch_size = 32
+lr = 0.05
+threads = 1
+checkpoint_every = 1
+)" + extra;
+}
+
+struct Interrupted {};  // thrown from the checkpoint sink: a kill at a checkpoint
+
+struct Trained {
+  std::vector<Json> rows;
+  std::vector<StateStore> checkpoints;
+  Outcome outcome;
+};
+
+/// Trains in this process, optionally from `resume`, stopping after `stop_after` checkpoints.
+Trained train(const std::string& toml, const std::vector<Override>& set = {},
+              const StateStore* resume = nullptr, int stop_after = -1) {
+  TempDir tmp("ablate-sched");
+  write_text(tmp / "sched.toml", toml);
+  Registry registry;
+  const Experiment experiment = load_experiment(tmp / "sched.toml", set, registry);
+  Trainer trainer(experiment, registry);
+  Trained out;
+  try {
+    out.outcome = trainer.run([&](const Json& row) { out.rows.push_back(row); },
+                              [&](const StateStore& state) {
+                                out.checkpoints.push_back(state);
+                                if (static_cast<int>(out.checkpoints.size()) == stop_after)
+                                  throw Interrupted{};
+                              },
+                              resume);
+  } catch (const Interrupted&) {
+  }
+  return out;
+}
+
+std::vector<Json> rows_of(const std::vector<Json>& rows, const std::string& kind) {
+  std::vector<Json> out;
+  for (const auto& r : rows)
+    if (r.at("kind").as_string() == kind) out.push_back(r);
+  return out;
+}
+
+std::vector<std::string> units_of(const Json& stage_row) {
+  std::vector<std::string> out;
+  for (const auto& u : stage_row.at("units").as_array()) out.push_back(u.as_string());
+  return out;
+}
+
+std::vector<std::string> layer_units(int layer, int size) {
+  std::vector<std::string> out;
+  for (int i = 0; i < size; ++i) out.push_back(std::to_string(layer) + "." + std::to_string(i));
+  return out;
+}
+
+SumCache final_sums(const Trained& run) {
+  REQUIRE_FALSE(run.checkpoints.empty());
+  return decode_sums(run.checkpoints.back().text("sums/snapshot"), "test").sums;
+}
+
+
+}  // namespace
+
+TEST_CASE("backward: the output units train first in every one of 10 seeds, then the layers "
+          "strictly backward", "[sched][acceptance]") {
+  for (int seed = 1; seed <= 10; ++seed) {
+    INFO("seed " << seed);
+    const Trained run = train(experiment_text("backward"), {{"experiment.seed", std::to_string(seed)}});
+    REQUIRE(run.outcome.status == "ok");
+    const auto stages = rows_of(run.rows, "stage");
+    REQUIRE(stages.size() == 3);
+    CHECK(stages[0].at("label").as_string() == "phase0");
+    CHECK(stages[0].at("layer").as_integer() == 2);
+    CHECK(units_of(stages[0]) == layer_units(2, 10));  // the final units, alone
+    CHECK(stages[1].at("layer").as_integer() == 1);
+    CHECK(units_of(stages[1]) == layer_units(1, 16));
+    CHECK(stages[2].at("layer").as_integer() == 0);
+    CHECK(rows_of(run.rows, "epoch").front().at("stage").as_integer() == 0);
+  }
+}
+
+TEST_CASE("backward: phase 0 changes the output layer's parameters and nothing else; each later "
+          "stage only its own layer", "[sched][acceptance]") {
+  // Plain SGD: with momentum, a frozen layer keeps drifting on the velocity it gathered while it
+  // trained (its gradient is masked, its momentum buffer is not), which is the optimizer's
+  // business, not the order's.
+  const Trained run = train(experiment_text("backward"), {{"train.momentum", "0"}});
+  REQUIRE(run.checkpoints.size() >= 3);
+  // The initial parameters: the same topology built from the same stream as the trainer's.
+  Registry registry;
+  registry.load(fs::path(ABLATE_PLUGIN_BUILD_DIR) / "mlp.so");
+  const auto topology = registry.create<Topology>(
+      Kind::topology, "mlp",
+      Params({{"hidden", std::vector<std::int64_t>{32, 16}}, {"activation", std::string("relu")},
+              {"dropout", 0.0}}));
+  DataShape shape;
+  shape.features = 64;
+  shape.classes = 10;
+  Rng init = Rng::stream(1, "init");
+  const auto model = topology->build({shape, 1}, init);
+  auto* gradient = dynamic_cast<GradientModel*>(model.get());
+  REQUIRE(gradient);
+  auto changed = [](const Matrix& a, const Matrix& b) { return (a - b).cwiseAbs().maxCoeff() > 0; };
+  // One epoch per stage and a checkpoint per epoch: checkpoint k holds the end of stage k.
+  for (Parameter* p : gradient->parameters()) {
+    INFO(p->name);
+    Matrix before = p->value;
+    for (int stage = 0; stage < 3; ++stage) {
+      const std::string trained = "layer" + std::to_string(3 - stage) + ".";
+      const Matrix after = run.checkpoints[static_cast<std::size_t>(stage)].matrix("param/" + p->name);
+      CHECK(changed(after, before) == (p->name.rfind(trained, 0) == 0));
+      before = after;
+    }
+  }
+}
+
+TEST_CASE("forward: the layers strictly forward", "[sched][acceptance]") {
+  for (int seed = 1; seed <= 3; ++seed) {
+    const Trained run = train(experiment_text("forward"),
+                              {{"experiment.seed", std::to_string(seed)}, {"orderer.rounds", "2"}});
+    std::vector<std::int64_t> layers;
+    for (const auto& s : rows_of(run.rows, "stage")) layers.push_back(s.at("layer").as_integer());
+    CHECK(layers == std::vector<std::int64_t>{0, 1, 2, 0, 1, 2});
+    CHECK(rows_of(run.rows, "stage")[0].at("label").as_string() == "layer layer1");
+  }
+}
+
+TEST_CASE("gold_zone picks gold-zone units whenever the layer has some", "[sched][acceptance]") {
+  const Trained run =
+      train(experiment_text("gold_zone"), {{"orderer.rounds", "6"}, {"orderer.units", "2"}});
+  REQUIRE(run.outcome.status == "ok");
+  const SumCache sums = final_sums(run);
+  const Zones zones;
+  int stages_with_gold = 0, gold_picks = 0;
+  for (const Json& row : rows_of(run.rows, "stage")) {
+    const auto stage = static_cast<std::int32_t>(row.at("stage").as_integer());
+    const auto layer = static_cast<int>(row.at("layer").as_integer());
+    if (row.at("label").as_string() == "phase0") continue;
+    // The layer's gold units as the orderer saw them: the records of the stage before.
+    std::vector<std::string> gold;
+    for (const auto& [unit, history] : sums.units())
+      if (unit.layer == layer)
+        for (const SumRecord& r : history)
+          if (r.stage == stage - 1 && zones.gold(r.s, r.n))
+            gold.push_back(std::to_string(unit.layer) + "." + std::to_string(unit.index));
+    const auto picked = units_of(row);
+    REQUIRE(picked.size() == 2);
+    std::size_t picked_gold = 0;
+    for (const auto& u : picked) picked_gold += std::count(gold.begin(), gold.end(), u);
+    INFO("stage " << stage << " " << row.at("label").as_string());
+    CHECK(picked_gold == std::min<std::size_t>(2, gold.size()));
+    stages_with_gold += !gold.empty();
+    gold_picks += static_cast<int>(picked_gold);
+  }
+  CHECK(stages_with_gold >= 10);  // the check above did bite
+  CHECK(gold_picks >= 20);
+}
+
+TEST_CASE("capacities follow the law: R^2 > 0.7 between log capacity and log(N/(|S|+1))",
+          "[sched][acceptance]") {
+  for (const std::string law : {"instant", "moving_average", "exponential"}) {
+    const Trained run =
+        train(experiment_text("backward", "capacity_mlp", "[capacity]\nplugin = \"" + law + "\"\n"),
+              {{"orderer.rounds", "4"}});
+    REQUIRE(run.outcome.status == "ok");
+    const LawFit fit = capacity_law_fit(final_sums(run));
+    WARN(law << ": R^2 " << fit.r_squared << " over " << fit.points << " (S, next capacity) pairs");
+    CHECK(fit.points >= 11u * 58u);
+    CHECK(fit.r_squared > 0.7);
+    // Capacities are reported per layer in the stage rows.
+    const auto last = rows_of(run.rows, "stage").back();
+    CHECK(last.at("layers").at(0).at("capacity").at("max").as_number() >= 1.0);
+  }
+}
+
+TEST_CASE("the sum cache survives an interruption at any checkpoint with identical contents",
+          "[sched][acceptance][resume]") {
+  const std::string toml =
+      experiment_text("gold_zone", "capacity_mlp", "[capacity]\nplugin = \"exponential\"\n");
+  const std::vector<Override> set = {{"orderer.rounds", "2"}, {"orderer.units", "3"}};
+  const Trained whole = train(toml, set);
+  REQUIRE(whole.outcome.status == "ok");
+  const std::string expected = whole.checkpoints.back().text("sums/snapshot");
+  for (int stop : {1, 2, 4}) {
+    INFO("interrupted after checkpoint " << stop);
+    const Trained first = train(toml, set, nullptr, stop);
+    REQUIRE(static_cast<int>(first.checkpoints.size()) == stop);
+    const Trained rest = train(toml, set, &first.checkpoints.back());
+    REQUIRE(rest.outcome.status == "ok");
+    CHECK(rest.checkpoints.back().text("sums/snapshot") == expected);
+  }
+}
+
+TEST_CASE("kill -9 and resume leave the sum cache of an uninterrupted run; a flipped byte in it "
+          "is refused", "[sched][acceptance][resume]") {
+  TempDir tmp("ablate-sched-kill");
+  write_text(tmp / "sched.toml",
+             experiment_text("backward", "capacity_mlp", "[capacity]\nplugin = \"instant\"\n"));
+  const std::string args = (tmp / "sched.toml").string() + " --set orderer.rounds=20 --out ";
+  const auto reference = test::run_ablate("run " + args + (tmp / "ref").string());
+  INFO(reference.output);
+  REQUIRE(reference.exit_code == 0);
+  const fs::path reference_dir = run_dir_of(reference);
+  auto sums_in = [](const fs::path& dir) {
+    return read_safetensors(dir / "checkpoints/last.safetensors").text("sums/snapshot");
+  };
+  const std::string expected = sums_in(reference_dir);
+
+  const fs::path out = tmp / "killed";
+  run_command("env -u ABLATE_PLUGIN_PATH sh -c 'echo $$ > " + (tmp / "pid").string() + "; exec " +
+              std::string(ABLATE_BINARY) + " run " + args + out.string() + "' > /dev/null 2>&1 &");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  fs::path dir;
+  for (;;) {  // kill once some stages are done
+    if (fs::exists(out / "sched"))
+      for (const auto& e : fs::directory_iterator(out / "sched")) dir = e.path();
+    if (!dir.empty() && fs::exists(dir / "metrics.jsonl") &&
+        read_text(dir / "metrics.jsonl").find("\"kind\":\"stage\"") != std::string::npos)
+      break;
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(std::stoi(read_text(tmp / "pid")), SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE_FALSE(fs::exists(dir / "summary.json"));  // killed mid-run (60 stages take ~1 s)
+  const auto resumed = test::run_ablate("resume " + dir.string());
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(sums_in(dir) == expected);
+
+  // One flipped byte in the snapshot inside the checkpoint: resume refuses it, saying why.
+  fs::remove(reference_dir / "summary.json");
+  std::string checkpoint = read_file(reference_dir / "checkpoints/last.safetensors");
+  const auto at = checkpoint.find("ABLATE-SUMCACHE\n");
+  REQUIRE(at != std::string::npos);
+  checkpoint[at + 200] ^= 0x04;
+  write_atomic(reference_dir / "checkpoints/last.safetensors", checkpoint);
+  const auto refused = test::run_ablate("resume " + reference_dir.string());
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.output, Catch::Contains("checksum mismatch") &&
+                                 Catch::Contains("refusing to use this sum-cache snapshot"));
+  CHECK_THAT(read_text(reference_dir / "summary.json"), Catch::Contains("\"status\":\"failed\""));
+}
+
+TEST_CASE("alerts reach metrics.jsonl: memorization, stagnation, stuck in one layer",
+          "[sched][acceptance][alerts]") {
+  // Plain training long enough to pass 95% train accuracy on digits.
+  const Trained plain = train(experiment_text("all"), {{"train.epochs", "15"}});
+  const auto alerts = rows_of(plain.rows, "alert");
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0].at("alert").as_string() == "memorization");
+  CHECK_THAT(alerts[0].at("message").as_string(), Catch::Contains("memorization risk"));
+
+  // A learning rate too small to move anything: the output layer is stuck, margins stagnate.
+  const Trained stuck = train(experiment_text("backward"), {{"orderer.stages_per_layer", "5"},
+                                                            {"orderer.patience", "0"},
+                                                            {"train.lr", "1e-12"}});
+  std::vector<std::string> kinds;
+  for (const auto& a : rows_of(stuck.rows, "alert")) kinds.push_back(a.at("alert").as_string());
+  CHECK(std::count(kinds.begin(), kinds.end(), "stuck_in_layer") >= 1);
+  CHECK(std::count(kinds.begin(), kinds.end(), "margin_stagnation") == 1);
+}
+
+TEST_CASE("ablate graph writes the unit graph of an experiment as DOT and GraphML", "[sched][graph]") {
+  TempDir tmp("ablate-sched-graph");
+  write_text(tmp / "sched.toml", experiment_text("backward"));
+  const auto r = test::run_ablate("graph " + (tmp / "sched.toml").string() + " --out " + (tmp / "g").string() +
+                        " --input-groups 8");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  // 8 input groups + 32 + 16 + 10 units; 8*32 + 32*16 + 16*10 edges.
+  CHECK_THAT(r.output, Catch::Contains("66 vertices, 928 edges; layers forward: layer1 -> layer2 -> layer3"));
+  CHECK_THAT(read_text(tmp / "g.dot"), Catch::StartsWith("digraph G {"));
+  CHECK_THAT(read_text(tmp / "g.graphml"), Catch::Contains("<graphml"));
+  CHECK(test::run_ablate("graph " + (tmp / "sched.toml").string() + " --input-groups -1").exit_code == 2);
+  CHECK(test::run_ablate("graph " + (tmp / "missing.toml").string()).exit_code == 2);
+
+  // The quickstart's MLP 784-256-256-10 on Fashion-MNIST, with its pixels in 16 groups.
+  const auto quick = test::run_ablate("graph " + std::string(ABLATE_SOURCE_DIR) +
+                            "/experiments/quickstart.toml --out " + (tmp / "q").string());
+  INFO(quick.output);
+  REQUIRE(quick.exit_code == 0);
+  CHECK_THAT(quick.output, Catch::Contains("538 vertices, 72192 edges"));
+}
