@@ -12,15 +12,18 @@ using namespace ablate;
 
 namespace {
 
-Params mlp_params(std::vector<std::int64_t> hidden, std::string activation, double dropout) {
-  return Params(
-      {{"hidden", std::move(hidden)}, {"activation", std::move(activation)}, {"dropout", dropout}});
+Params mlp_params(std::vector<std::int64_t> hidden, std::string activation, double dropout,
+                  std::string heads = "shared") {
+  return Params({{"hidden", std::move(hidden)},
+                 {"activation", std::move(activation)},
+                 {"dropout", dropout},
+                 {"heads", std::move(heads)}});
 }
 
 std::shared_ptr<GradientModel> build(const Registry& registry, const Params& params,
-                                     const DataShape& shape, Rng& rng) {
+                                     const DataShape& shape, Rng& rng, int tasks = 1) {
   auto topology = registry.create<Topology>(Kind::topology, "mlp", params);
-  auto model = tie_to(topology, topology->build({shape, 1}, rng));
+  auto model = tie_to(topology, topology->build({shape, tasks}, rng));
   auto gradient = std::dynamic_pointer_cast<GradientModel>(model);
   REQUIRE(gradient);
   return gradient;
@@ -36,7 +39,7 @@ TEST_CASE("the mlp plugin declares its parameters", "[nn][mlp]") {
   CHECK(entry.info->name == "mlp");
   std::vector<std::string> names;
   for (const ParamSpec& spec : entry.info->params) names.push_back(spec.name);
-  CHECK(names == std::vector<std::string>{"hidden", "activation", "dropout"});
+  CHECK(names == std::vector<std::string>{"hidden", "activation", "dropout", "heads"});
   CHECK(entry.info->params[1].choices == std::vector<std::string>{"relu", "tanh", "gelu"});
   CHECK(entry.info->params[2].max == 0.95);
 }
@@ -127,4 +130,29 @@ TEST_CASE("the mlp model refuses data without features or classes", "[nn][mlp]")
   REQUIRE(model);
   Matrix dlogits(2, 2);
   REQUIRE_THROWS_WITH(model->backward(dlogits), Catch::Contains("forward"));
+}
+
+TEST_CASE("the mlp model with heads = per_task: one output layer per task, chosen by set_task",
+          "[nn][mlp]") {
+  Registry registry;
+  registry.load(std::filesystem::path(ABLATE_PLUGIN_BUILD_DIR) / "mlp.so");
+  DataShape shape;
+  shape.features = 4;
+  shape.classes = 3;
+  Rng rng(5);
+  auto model = build(registry, mlp_params({8}, "relu", 0.0, "per_task"), shape, rng, 2);
+  CHECK(model->parameters().size() == 6);  // layer1, and layer2.head0 / head1
+  CHECK(model->parameters()[4]->name == "layer2.head1.weight");
+  Matrix x = Matrix::Random(5, 4);
+  Rng unused(0);
+  model->reserve(5);
+  model->forward(x, Mode::eval, unused);
+  const Matrix task0 = model->logits();
+  model->set_task(1);
+  model->forward(x, Mode::eval, unused);
+  CHECK_FALSE(Matrix(model->logits()).isApprox(task0));
+  model->set_task(0);
+  model->forward(x, Mode::eval, unused);
+  CHECK(Matrix(model->logits()) == task0);
+  REQUIRE_THROWS_AS(model->set_task(2), Error);
 }

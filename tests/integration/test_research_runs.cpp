@@ -90,6 +90,32 @@ samples = 200
   CHECK(summary_figure(with_ewc, "test_accuracy") > summary_figure(without, "test_accuracy"));
 }
 
+TEST_CASE("a head per task spares the first of two split-digits tasks from forgetting",
+          "[research][heads][e2e]") {
+  TempDir tmp("ablate-heads");
+  write_text(tmp / "heads.toml", std::string(R"(
+[experiment]
+name = "heads-forgetting"
+seed = 1
+
+[tasks]
+mode = "split_classes"
+classes_per_task = 5
+
+[topology]
+plugin = "mlp"
+hidden = [64]
+heads = "per_task"
+)") + kDigits + "epochs = 5\n");
+  const fs::path per_task = run_ok(tmp / "heads.toml", "", tmp / "runs");
+  const fs::path shared = run_ok(tmp / "heads.toml", "--set topology.heads=shared", tmp / "runs");
+  const double forgetting_heads = summary_figure(per_task, "forgetting");
+  const double forgetting_shared = summary_figure(shared, "forgetting");
+  INFO("forgetting with a head per task " << forgetting_heads << ", shared " << forgetting_shared);
+  CHECK(forgetting_shared > 0.5);  // one shared head forgets the first classes almost entirely
+  CHECK(forgetting_heads <= 0.5 * forgetting_shared);
+}
+
 TEST_CASE("router: oracle accuracy >= final accuracy in every training mode, figures present",
           "[research][router][e2e]") {
   TempDir tmp("ablate-router");

@@ -394,3 +394,57 @@ TEST_CASE("MLP names, unit layers, unit sums and trainable units", "[nn]") {
   REQUIRE_THROWS_AS(mlp.set_trainable({false, {{2, 0}}}), Error);
   REQUIRE_THROWS_AS(mlp.set_trainable({false, {{0, 4}}}), Error);
 }
+
+TEST_CASE("MLP with a head per task: names, the active head's gradients, the others frozen",
+          "[nn]") {
+  Rng rng(31);
+  Mlp mlp({{5, 6, 3}, Activation::relu, 0.0, false, "", 3}, rng);
+  mlp.reserve(4);
+  std::vector<std::string> names;
+  for (Parameter* p : mlp.parameters()) names.push_back(p->name);
+  CHECK(names == std::vector<std::string>{"layer1.weight", "layer1.bias", "layer2.head0.weight",
+                                          "layer2.head0.bias", "layer2.head1.weight",
+                                          "layer2.head1.bias", "layer2.head2.weight",
+                                          "layer2.head2.bias"});
+  const auto layers = mlp.unit_layers();
+  REQUIRE(layers.size() == 2);  // the heads are one output unit layer: the one in use
+  CHECK(layers[1].name == "layer2");
+  CHECK(layers[1].size == 3);
+
+  Matrix x = random_matrix(4, 5, rng);
+  const std::vector<std::int32_t> labels{2, 0, 1, 2};
+  Matrix probs(4, 3), dlogits(4, 3);
+  Rng unused(0);
+  auto logits_of = [&](int head) {
+    mlp.select_head(head);
+    mlp.forward(x, Mode::eval, unused);
+    return Matrix(mlp.output());
+  };
+  CHECK_FALSE(logits_of(0).isApprox(logits_of(1)));  // separate output layers
+
+  // Head 0 trains first, then head 1: head 0 must end with zero gradients.
+  mlp.select_head(0);
+  mlp.forward(x, Mode::train, unused);
+  softmax_cross_entropy(mlp.output(), labels, probs, dlogits);
+  mlp.backward(x, dlogits, false);
+  REQUIRE_FALSE(mlp.layers()[1].weight.grad.isZero());
+  mlp.select_head(1);
+  CHECK(mlp.layers()[1].weight.grad.isZero());
+  CHECK(mlp.layers()[1].bias.grad.isZero());
+  auto probe = [&] {
+    mlp.forward(x, Mode::train, unused);
+    Probe p{softmax_cross_entropy(mlp.output(), labels, probs, dlogits), {}};
+    record_signs(mlp.layers()[0], p.signs);
+    return p;
+  };
+  probe();
+  mlp.backward(x, dlogits, false);
+  CHECK(mlp.layers()[3].weight.grad.isZero());  // head 2: never active
+  for (Parameter* p : mlp.parameters()) {
+    const Matrix grad = p->grad;
+    require_matches(check_gradient(p->value.data(), grad.data(), grad.size(), probe),
+                    p->name.c_str());
+  }
+  REQUIRE_THROWS_AS(mlp.select_head(3), Error);
+  REQUIRE_THROWS_AS(Mlp({{5, 3}, Activation::relu, 0.0, false, "", 0}, rng), Error);
+}

@@ -98,22 +98,30 @@ class Mlp {
     double dropout = 0.0;
     bool masked = false;
     std::string prefix;  // "" or "expert3."
+    /// Output layers, one per task (multi-head continual learning); select_head() picks the
+    /// one in use. With more than one, head t's parameters are "<prefix>layerK.head<t>.*".
+    int heads = 1;
   };
   Mlp(const Options& options, Rng& rng);
 
   void reserve(int max_batch);
   void forward(const ConstMatrixRef& x, Mode mode, Rng& rng);
-  ConstMatrixRef output() const { return layers_.back().output(); }
+  ConstMatrixRef output() const { return output_layer().output(); }
   /// x: the batch forward() saw; dy: n x out. Overwrites all grads; input_grad() valid if
   /// want_dx.
   void backward(const ConstMatrixRef& x, const ConstMatrixRef& dy, bool want_dx);
   ConstMatrixRef input_grad() const { return layers_.front().input_grad(); }
 
+  /// Every head's parameters, the inactive ones included (their grads stay zero).
   std::vector<Parameter*> parameters();
+  /// The hidden layers, then the output layer of each head.
   std::vector<Dense>& layers() { return layers_; }
   const std::vector<Dense>& layers() const { return layers_; }
+  /// Makes head `head` the output layer; the others are frozen with zero gradients.
+  void select_head(int head);
+  int heads() const { return heads_; }
 
-  /// One unit layer per Dense layer (hidden neurons, then the outputs); names "<prefix>layerK".
+  /// One unit layer per hidden layer, then the active head's outputs; names "<prefix>layerK".
   std::vector<UnitLayer> unit_layers(int first_index = 0) const;
   /// Hidden units fire when their preactivation is > 0; output units when they are the
   /// row's argmax. Adds +1/-1 per row into `sums` (layout of unit_layers()).
@@ -122,8 +130,17 @@ class Mlp {
   void set_trainable(const UnitSelection& selection);
 
  private:
-  std::vector<Dense> layers_;
+  std::vector<Dense> layers_;       // hidden layers, then one output layer per head
   std::vector<Dropout> dropouts_;  // after each hidden layer; empty without dropout
+  int hidden_ = 0;
+  int heads_ = 1;
+  int head_ = 0;
+
+  std::size_t depth() const { return static_cast<std::size_t>(hidden_) + 1; }
+  /// Layer k of the active network: a hidden layer, or the active head for k == hidden_.
+  Dense& layer(std::size_t k) { return layers_[k + (k == depth() - 1 ? head_ : 0)]; }
+  const Dense& layer(std::size_t k) const { return layers_[k + (k == depth() - 1 ? head_ : 0)]; }
+  const Dense& output_layer() const { return layer(depth() - 1); }
 };
 
 /// Mean softmax cross-entropy over the rows. Writes probs (n x k) and dlogits = (p - onehot)/n.

@@ -40,6 +40,7 @@ struct ExpertsConfig {
   double dropout = 0;
   int top_k = 0;  // 0: a dense mixture of every active expert
   bool task_gates = false;
+  bool task_heads = false;
   double balance = 0;  // alpha of the load-balancing loss; 0: off
   bool grow = false;
   int grow_start = 1;
@@ -72,11 +73,13 @@ class FixedExperts final : public GradientModel {
       gates_.emplace_back(gates == 1 ? "gate" : "gate" + std::to_string(t), shape.features,
                           config.experts, nn::Activation::identity, rng);
     experts_.reserve(static_cast<std::size_t>(config.experts));
-    for (int i = 0; i < config.experts; ++i)
-      experts_.emplace_back(
-          topologies::mlp_options(shape.features, config.hidden, classes_, config.activation,
-                                  config.dropout, "expert" + std::to_string(i) + "."),
-          rng);
+    for (int i = 0; i < config.experts; ++i) {
+      auto options = topologies::mlp_options(shape.features, config.hidden, classes_,
+                                             config.activation, config.dropout,
+                                             "expert" + std::to_string(i) + ".");
+      options.heads = config.task_heads ? std::max(1, tasks) : 1;
+      experts_.emplace_back(options, rng);
+    }
     blocks_.push_back({0, 1});
     for (int i = 0; i < config.experts; ++i) blocks_.push_back({1 + i * depth_, depth_});
     units_per_expert_ = classes_;
@@ -265,6 +268,8 @@ class FixedExperts final : public GradientModel {
   double auxiliary_loss() override { return auxiliary_; }
 
   void set_task(int task) override {
+    if (config_.task_heads)
+      for (auto& expert : experts_) expert.select_head(task);
     if (!config_.task_gates) return;
     if (task < 0 || task >= static_cast<int>(gates_.size()))
       throw Error("fixed_experts: task " + std::to_string(task) + " has no gate (built with " +
@@ -373,6 +378,7 @@ class FixedExpertsTopology final : public Topology {
     config_.dropout = p.real("dropout");
     config_.top_k = static_cast<int>(p.integer("top_k"));
     config_.task_gates = p.boolean("task_gates");
+    config_.task_heads = p.boolean("task_heads");
     config_.balance = p.real("balance");
     config_.grow = p.boolean("grow");
     config_.grow_start = static_cast<int>(p.integer("start"));
@@ -419,6 +425,8 @@ PluginInfo info() {
                "(0: every active expert, a dense mixture)"),
        flag("task_gates", false,
             "one gate per task of a sequence over the shared experts (chosen by the task)"),
+       flag("task_heads", false,
+            "one output layer per task in every expert (multi-head), over shared hidden layers"),
        real("balance", 0.0, 0.0, 100.0,
             "alpha of the Switch load-balancing loss alpha N sum f_i P_i (0: off)"),
        flag("grow", false,

@@ -1,6 +1,10 @@
 // The `mlp` topology: a multilayer perceptron (ablate/nn.hpp's Mlp) with ReLU, tanh or GELU
 // hidden layers and optional dropout. Its units are the hidden neurons, layer by layer, and the
 // outputs; parameters are named layer1.weight, layer1.bias, ... as PyTorch's nn.Linear stack.
+// With heads = "per_task", each task of a sequence has its own output layer over the shared
+// hidden layers (multi-head continual learning, as in Li & Hoiem 2016 and the task-incremental
+// setting of van de Ven & Tolias 2019): "layerK.head<t>.*".
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +42,9 @@ class MlpModel final : public GradientModel {
     mlp_.accumulate_unit_sums(sums);
   }
   void set_trainable(const UnitSelection& units) override { mlp_.set_trainable(units); }
+  void set_task(int task) override {
+    if (mlp_.heads() > 1) mlp_.select_head(task);
+  }
 
  private:
   nn::Mlp mlp_;
@@ -48,7 +55,8 @@ class MlpTopology final : public Topology {
  public:
   explicit MlpTopology(const Params& params)
       : activation_(nn::parse_activation(params.string("activation"))),
-        dropout_(params.real("dropout")) {
+        dropout_(params.real("dropout")),
+        per_task_heads_(params.string("heads") == "per_task") {
     for (std::int64_t width : params.integers("hidden")) hidden_.push_back(static_cast<int>(width));
   }
 
@@ -63,6 +71,7 @@ class MlpTopology final : public Topology {
     options.sizes.push_back(ctx.data.classes);
     options.act = activation_;
     options.dropout = dropout_;
+    options.heads = per_task_heads_ ? std::max(ctx.tasks, 1) : 1;
     return std::make_unique<MlpModel>(options, rng);
   }
 
@@ -70,6 +79,7 @@ class MlpTopology final : public Topology {
   std::vector<int> hidden_;
   nn::Activation activation_;
   double dropout_;
+  bool per_task_heads_;
 };
 
 PluginInfo info() {
@@ -83,7 +93,9 @@ PluginInfo info() {
                 "widths of the hidden layers, input side first ([] for softmax regression)"),
        choice("activation", "relu", {"relu", "tanh", "gelu"}, "the hidden layers' activation"),
        real("dropout", 0.0, 0.0, 0.95,
-            "dropout probability after each hidden layer (training only)")}};
+            "dropout probability after each hidden layer (training only)"),
+       choice("heads", "shared", {"shared", "per_task"},
+              "output layers: one for all tasks, or one per task of a sequence (multi-head)")}};
 }
 
 std::unique_ptr<Plugin> create(const Params& params) {
