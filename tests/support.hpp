@@ -76,4 +76,18 @@ inline std::filesystem::path run_dir_of(const CommandResult& r) {
   return last;
 }
 
+/// The run directory `ablate run --out OUT` made under OUT/<experiment>/ (the newest, if several),
+/// or empty while there is none. Hidden folders are runs still being set up.
+inline std::filesystem::path newest_run_in(const std::filesystem::path& out,
+                                           const std::string& experiment) {
+  std::filesystem::path newest;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(out / experiment, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    if (newest.empty() || name > newest.filename().string()) newest = e.path();
+  }
+  return newest;
+}
+
 }  // namespace ablate::test

@@ -10,6 +10,7 @@ packages=(
   libboost-dev libboost-program-options-dev libboost-graph-dev
   libtomlplusplus-dev catch2 libspdlog-dev libfmt-dev libeigen3-dev libopenblas-dev zlib1g-dev
   python3-numpy python3-torch   # checkpoints are checked with numpy and PyTorch; the benchmark's peer
+  slurm-wlm munge   # a real single-node cluster for the SLURM backend's tests (tools/slurm/)
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -96,8 +96,7 @@ TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted m
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       fs::path dir;
       for (;;) {
-        if (fs::exists(out / "e2e"))
-          for (const auto& e : fs::directory_iterator(out / "e2e")) dir = e.path();
+        dir = newest_run_in(out, "e2e");
         if (!dir.empty() && (kill_after == 0 ||
                              count_lines(read_text(dir / "metrics.jsonl")) >= kill_after))
           break;

@@ -131,10 +131,9 @@ TEST_CASE("backward: the output units train first in every one of 10 seeds, then
 
 TEST_CASE("backward: phase 0 changes the output layer's parameters and nothing else; each later "
           "stage only its own layer", "[sched][acceptance]") {
-  // Plain SGD: with momentum, a frozen layer keeps drifting on the velocity it gathered while it
-  // trained (its gradient is masked, its momentum buffer is not), which is the optimizer's
-  // business, not the order's.
-  const Trained run = train(experiment_text("backward"), {{"train.momentum", "0"}});
+  // With momentum: a frozen unit's parameters are skipped by the optimizer, so the velocity it
+  // gathered while it trained does not move it either.
+  const Trained run = train(experiment_text("backward"), {{"train.momentum", "0.9"}});
   REQUIRE(run.checkpoints.size() >= 3);
   // The initial parameters: the same topology built from the same stream as the trainer's.
   Registry registry;
@@ -142,7 +141,7 @@ TEST_CASE("backward: phase 0 changes the output layer's parameters and nothing e
   const auto topology = registry.create<Topology>(
       Kind::topology, "mlp",
       Params({{"hidden", std::vector<std::int64_t>{32, 16}}, {"activation", std::string("relu")},
-              {"dropout", 0.0}}));
+              {"dropout", 0.0}, {"heads", std::string("shared")}}));
   DataShape shape;
   shape.features = 64;
   shape.classes = 10;
@@ -262,8 +261,7 @@ TEST_CASE("kill -9 and resume leave the sum cache of an uninterrupted run; a fli
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   fs::path dir;
   for (;;) {  // kill once some stages are done
-    if (fs::exists(out / "sched"))
-      for (const auto& e : fs::directory_iterator(out / "sched")) dir = e.path();
+    dir = newest_run_in(out, "sched");
     if (!dir.empty() && fs::exists(dir / "metrics.jsonl") &&
         read_text(dir / "metrics.jsonl").find("\"kind\":\"stage\"") != std::string::npos)
       break;

@@ -298,3 +298,60 @@ TEST_CASE("datasets that cannot be combined, and modes of one dataset given two"
   CHECK_THROWS_WITH(prepare_data({broken}, split_with(), tasks_with(), 1),
                     Catch::Contains("broken") && Catch::Contains("label 7"));
 }
+
+TEST_CASE("synthetic_labels: exactly that share of training labels changed, seeded; val and "
+          "test untouched", "[data]") {
+  const Source source = make_source("toy", {100, 60, 40, 20});
+  for (const std::string mode : {"single", "split_classes"}) {
+    INFO("mode " << mode);
+    const auto tasks = tasks_with({{"mode", mode}});
+    const PreparedData clean = prepare_data({source}, split_with(), tasks, 5);
+    const auto noisy_split = split_with({{"synthetic_labels", 0.25}});
+    const PreparedData noisy = prepare_data({source}, noisy_split, tasks, 5);
+    REQUIRE(noisy.tasks.size() == clean.tasks.size());
+    for (std::size_t t = 0; t < clean.tasks.size(); ++t) {
+      const Task &before = clean.tasks[t], &after = noisy.tasks[t];
+      CHECK(after.train.x == before.train.x);  // the same rows in the same order
+      CHECK(after.val.y == before.val.y);
+      CHECK(after.val.x == before.val.x);
+      CHECK(after.test.y == before.test.y);
+      CHECK(after.test.x == before.test.x);
+      REQUIRE(after.train.y.size() == before.train.y.size());
+      const auto n = before.train.y.size();
+      std::vector<std::size_t> changed_per_class(4, 0);
+      std::size_t changed = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (after.train.y[i] == before.train.y[i]) continue;
+        ++changed;
+        ++changed_per_class[static_cast<std::size_t>(before.train.y[i])];
+        const auto& classes = after.classes;
+        CHECK(std::find(classes.begin(), classes.end(), after.train.y[i]) != classes.end());
+      }
+      CHECK(changed == static_cast<std::size_t>(std::llround(0.25 * static_cast<double>(n))));
+      // Stratified: each class gives its share of the changed rows, within one.
+      const auto pool = class_counts(before.train.y, 4);
+      for (std::size_t c = 0; c < 4; ++c)
+        CHECK(std::abs(static_cast<double>(changed_per_class[c]) -
+                       0.25 * static_cast<double>(pool[c])) < 1.0);
+    }
+    // Seeded: the same seed gives the same labels, another seed other rows.
+    const PreparedData again = prepare_data({source}, noisy_split, tasks, 5);
+    for (std::size_t t = 0; t < noisy.tasks.size(); ++t)
+      check_same(noisy.tasks[t], again.tasks[t]);
+    const PreparedData other = prepare_data({source}, noisy_split, tasks, 6);
+    CHECK(other.tasks[0].train.y != noisy.tasks[0].train.y);
+  }
+  // Every label of the training split replaced: none keeps its class.
+  const PreparedData all = prepare_data({source}, split_with({{"synthetic_labels", 1.0}}),
+                                        tasks_with(), 5);
+  const PreparedData none = prepare_data({source}, split_with(), tasks_with(), 5);
+  for (std::size_t i = 0; i < all.tasks[0].train.y.size(); ++i)
+    CHECK(all.tasks[0].train.y[i] != none.tasks[0].train.y[i]);
+  // A task of one class has no other label to give.
+  CHECK_THROWS_WITH(prepare_data({source}, split_with({{"synthetic_labels", 0.1}}),
+                                 tasks_with({{"mode", "split_classes"},
+                                             {"classes_per_task", std::int64_t{1}}}),
+                                 5),
+                    Catch::Contains("split.synthetic_labels = 0.1") &&
+                        Catch::Contains("two classes"));
+}

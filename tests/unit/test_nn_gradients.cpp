@@ -13,6 +13,7 @@
 
 #include "ablate/error.hpp"
 #include "ablate/nn.hpp"
+#include "tensor_support.hpp"
 
 using namespace ablate;
 using namespace ablate::nn;
@@ -72,12 +73,7 @@ void require_matches(const CheckResult& r, const char* what) {
   REQUIRE(r.checked > 0);
 }
 
-Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng, double scale = 1.0) {
-  Matrix m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i)
-    m.data()[i] = static_cast<float>(scale * rng.normal());
-  return m;
-}
+using ablate::test::random_matrix;
 
 /// sum(weights .* m), in double: a loss whose gradient with respect to m is `weights`.
 double projected(const ConstMatrixRef& m, const Matrix& weights) {

@@ -25,9 +25,15 @@ Json row(int epoch, double loss) {
 
 TEST_CASE("run directories are named runs/<experiment>/<yyyymmdd-hhmmss>-<6 hex>", "[runs]") {
   ablate::test::TempDir root("ablate-runs");
-  const RunDirectory run = RunDirectory::create(root / "runs", "quickstart");
+  const RunDirectory run = RunDirectory::create(root / "runs", "quickstart", "[experiment]\n");
   CHECK(fs::is_directory(run.path()));
   CHECK(run.path().parent_path() == root / "runs" / "quickstart");
+  // It appears with its config in it (a kill at the first instant leaves a resumable run), and
+  // the hidden folder it was filled in under is gone.
+  CHECK(run.read("config.toml") == "[experiment]\n");
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(root / "runs" / "quickstart")) ++entries;
+  CHECK(entries == 1);
   const std::string name = run.path().filename();
   CHECK(std::regex_match(name, std::regex(R"(\d{8}-\d{6}-[0-9a-f]{6})")));
 
@@ -41,7 +47,7 @@ TEST_CASE("run directories are named runs/<experiment>/<yyyymmdd-hhmmss>-<6 hex>
 TEST_CASE("run directories are never reused, even within one second", "[runs]") {
   ablate::test::TempDir root("ablate-runs");
   std::set<fs::path> made;
-  for (int i = 0; i < 200; ++i) made.insert(RunDirectory::create(root.path(), "sweep").path());
+  for (int i = 0; i < 200; ++i) made.insert(RunDirectory::create(root.path(), "sweep", "").path());
   CHECK(made.size() == 200);
   std::size_t on_disk = 0;
   for (const auto& entry : fs::directory_iterator(root / "sweep")) on_disk += entry.is_directory();
@@ -51,13 +57,13 @@ TEST_CASE("run directories are never reused, even within one second", "[runs]") 
 TEST_CASE("experiment names that are not folder names are refused", "[runs]") {
   ablate::test::TempDir root("ablate-runs");
   for (const char* bad : {"", ".", "..", "a/b"})
-    CHECK_THROWS_WITH(RunDirectory::create(root.path(), bad),
+    CHECK_THROWS_WITH(RunDirectory::create(root.path(), bad, ""),
                       Catch::Contains("cannot be a folder name"));
 }
 
 TEST_CASE("run directory files are written whole, in subfolders, never outside", "[runs]") {
   ablate::test::TempDir root("ablate-runs");
-  const RunDirectory run = RunDirectory::create(root.path(), "exp");
+  const RunDirectory run = RunDirectory::create(root.path(), "exp", "");
   run.write("config.toml", "[experiment]\nname = \"exp\"\n");
   run.write("checkpoints/last.safetensors", "bytes");
   CHECK(run.exists("checkpoints/last.safetensors"));
@@ -75,7 +81,7 @@ TEST_CASE("run directory files are written whole, in subfolders, never outside",
 
 TEST_CASE("metrics rows append one JSON object per line, and are kept up to a count", "[runs]") {
   ablate::test::TempDir root("ablate-runs");
-  RunDirectory run = RunDirectory::create(root.path(), "exp");
+  RunDirectory run = RunDirectory::create(root.path(), "exp", "");
   CHECK(run.metrics().empty());
   for (int epoch = 1; epoch <= 5; ++epoch) run.append_metrics(row(epoch, 1.0 / epoch));
   CHECK(run.read("metrics.jsonl") ==
@@ -103,7 +109,7 @@ TEST_CASE("metrics rows append one JSON object per line, and are kept up to a co
 
 TEST_CASE("a damaged metrics row is reported with its line", "[runs]") {
   ablate::test::TempDir root("ablate-runs");
-  const RunDirectory run = RunDirectory::create(root.path(), "exp");
+  const RunDirectory run = RunDirectory::create(root.path(), "exp", "");
   run.write("metrics.jsonl", "{\"epoch\":1}\n{\"epoch\":\n");
   CHECK_THROWS_WITH(run.metrics(),
                     Catch::Contains("metrics.jsonl row 2") && Catch::Contains("invalid JSON"));
@@ -117,8 +123,7 @@ TEST_CASE("opening a run directory for resume", "[runs]") {
   CHECK_THROWS_WITH(RunDirectory::open(root.path()),
                     Catch::Contains("is not a run directory (it has no config.toml)"));
 
-  RunDirectory made = RunDirectory::create(root.path(), "exp");
-  made.write("config.toml", "[experiment]\n");
+  RunDirectory made = RunDirectory::create(root.path(), "exp", "[experiment]\n");
   made.append_metrics(row(1, 0.5));
   // What a writer killed mid-write leaves: a temporary beside the real file.
   ablate::test::write_text(made.path() / "checkpoints" / ".last.safetensors.ablate-tmp-99-0",

@@ -4,15 +4,12 @@
 #include "ablate/error.hpp"
 #include "ablate/random.hpp"
 #include "ablate/tensor.hpp"
+#include "tensor_support.hpp"
 
 using namespace ablate;
 
 namespace {
-Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
-  Matrix m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(rng.normal());
-  return m;
-}
+using ablate::test::random_matrix;
 }  // namespace
 
 TEST_CASE("gemm computes alpha op(A) op(B) + beta C on blocks of larger buffers", "[tensor]") {

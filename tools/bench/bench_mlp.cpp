@@ -5,9 +5,12 @@
 // with the trainer's loop: shuffle each epoch, gather a batch, forward, loss, backward, step;
 // an epoch's last batch may be partial. For each batch size and thread count it reports:
 //   ablate    samples/s of that loop (best of --repeats timed runs);
-//   roofline  samples/s if a step cost only its sgemm calls: the very calls a step makes (same
-//             shapes, transposes, leading dimensions, betas and batch rows), replayed alone; its
-//             timed runs alternate with ablate's so that both see the same machine load;
+//   roofline  samples/s if a step cost only its sgemm calls: the very gemm() calls a step makes
+//             (same shapes, transposes, leading dimensions, betas and batch rows, cut into the
+//             same per-thread blocks), replayed alone; its timed runs alternate with ablate's so
+//             that both see the same machine load;
+//   BLAS-threaded  above one thread, ablate and its roofline again with the GEMMs threaded by
+//             OpenBLAS instead of cut by the host (GemmThreading::blas), for comparison;
 //   PyTorch   samples/s of tools/bench/torch_mlp.py (the same loop), run as a subprocess right
 //             after ablate's runs of the same setting.
 #include <spawn.h>
@@ -26,6 +29,7 @@
 #include "ablate/error.hpp"
 #include "ablate/formats.hpp"
 #include "ablate/nn.hpp"
+#include "nn/gemm_threading.hpp"
 #include "optim/optimizer.hpp"
 
 #include "bench_args.hpp"
@@ -46,6 +50,7 @@ struct Options {
   std::filesystem::path torch_script =
       std::filesystem::path(__FILE__).parent_path() / "torch_mlp.py";
   bool torch = true;
+  bool host_gemms = true, blas_gemms = true;  // --gemm-threading host|blas|both
 };
 
 constexpr int kSizes[] = {784, 256, 256, 10};
@@ -55,9 +60,12 @@ void usage() {
   std::puts(
       "usage: bench_mlp [--data DIR] [--batch 32,128] [--threads 1,2] [--samples N]\n"
       "                 [--repeats R] [--python PATH] [--torch-script PATH] [--no-torch]\n"
+      "                 [--gemm-threading host|blas|both]\n"
       "Trains MLP 784-256-256-10 (ReLU, SGD momentum 0.9) on Fashion-MNIST with ablate and with\n"
       "PyTorch, and prints samples/s, the ratio, and the GEMM roofline. Each timed run covers N\n"
-      "samples (default 60000, one epoch); the best of R runs (default 3) is kept.");
+      "samples (default 60000, one epoch); the best of R runs (default 3) is kept. Above one\n"
+      "thread the GEMMs are cut by the host (the default, the main columns) and, for comparison,\n"
+      "threaded by OpenBLAS (the BLAS-thr columns); --gemm-threading picks one (for profiling).");
 }
 
 Options parse(int argc, char** argv) {
@@ -84,6 +92,13 @@ Options parse(int argc, char** argv) {
       o.torch_script = value();
     else if (arg == "--no-torch")
       o.torch = false;
+    else if (arg == "--gemm-threading") {
+      const std::string mode = value();
+      if (mode != "host" && mode != "blas" && mode != "both")
+        throw Error("--gemm-threading takes host, blas or both, not '" + mode + "'");
+      o.host_gemms = mode != "blas";
+      o.blas_gemms = mode != "host";
+    }
     else if (arg == "--help" || arg == "-h") {
       usage();
       std::exit(0);
@@ -327,7 +342,37 @@ std::vector<std::pair<int, int>> torch_settings(int threads) {
 struct Row {
   int batch = 0, threads = 0;
   Measure ablate, roofline;
+  Measure blas_ablate, blas_roofline;  // GEMMs threaded by OpenBLAS; above one thread only
   std::optional<TorchRun> torch;
+};
+
+/// The training loop and its GEMM replay under one GEMM threading.
+struct Variant {
+  Variant(GemmThreading threading, Measure* ablate, Measure* roofline, const Samples& data,
+          long samples, int batch)
+      : threading(threading), ablate(ablate), roofline(roofline), training(data, batch),
+        replay(samples, batch) {}
+
+  /// Caches, BLAS buffers and thread pools.
+  void warm(int threads, long steps) {
+    use(threads);
+    training.run(steps);
+    replay.run(steps);
+  }
+  void time(int threads, long steps) {
+    use(threads);
+    time_run(training, steps, *ablate);
+    time_run(replay, steps, *roofline);
+  }
+  void use(int threads) const {
+    set_gemm_threading(threading);
+    set_threads(threads);
+  }
+
+  GemmThreading threading;
+  Measure *ablate, *roofline;
+  TrainingLoop training;
+  GemmReplay replay;
 };
 
 const Row* best_of(const std::vector<Row>& rows, int batch, bool torch) {
@@ -355,20 +400,23 @@ int main(int argc, char** argv) try {
   for (int batch : o.batches) {
     for (int t : o.threads) {
       std::fprintf(stderr, "batch %d, %d thread(s)...\n", batch, t);
-      set_threads(t);
-      Row row{batch, t, {}, {}, {}};
-      TrainingLoop training(data, batch);
-      GemmReplay replay(n, batch);
+      Row row{batch, t, {}, {}, {}, {}, {}};
+      // The main columns: the GEMM threading asked for (the host's cut unless --gemm-threading
+      // blas); with both, OpenBLAS's too above one thread, where they differ.
+      std::vector<Variant> variants;
+      variants.push_back({o.host_gemms ? GemmThreading::host : GemmThreading::blas, &row.ablate,
+                          &row.roofline, data, n, batch});
+      if (o.host_gemms && o.blas_gemms && t > 1)
+        variants.push_back(
+            {GemmThreading::blas, &row.blas_ablate, &row.blas_roofline, data, n, batch});
       const long steps = (o.samples + batch - 1) / batch;
-      training.run(std::max(20L, steps / 20));  // warm caches, BLAS buffers, thread pools
-      replay.run(std::max(20L, steps / 20));
+      for (Variant& v : variants) v.warm(t, std::max(20L, steps / 20));
       // Runs interleaved (ablate, its roofline, PyTorch in each setting), best of each kept:
       // all of them see the same machine load.
       std::vector<TorchRun> settings;
       for (auto [intra_op, blas] : torch_settings(t)) settings.push_back({intra_op, blas, {}});
       for (int r = 0; r < o.repeats; ++r) {
-        time_run(training, steps, row.ablate);
-        time_run(replay, steps, row.roofline);
+        for (Variant& v : variants) v.time(t, steps);
         for (TorchRun& setting : settings) {
           if (!torch) break;
           const auto run = torch->run(batch, setting.intra_op, setting.blas, steps * batch);
@@ -396,12 +444,16 @@ int main(int argc, char** argv) try {
       "%d runs of %ld samples\n\n",
       n, o.repeats, o.samples);
   std::printf(
-      "batch  threads  ablate/s  loss    roofline/s  of roofline  PyTorch/s  loss    "
-      "ratio  (PyTorch: own + BLAS threads)\n");
+      "batch  threads  ablate/s  loss    roofline/s  of roofline  BLAS-thr: ablate/s  "
+      "roofline/s  PyTorch/s  loss    ratio  (PyTorch: own + BLAS threads)\n");
   for (const Row& r : rows) {
     std::printf("%5d  %7d  %8.0f  %6.4f  %10.0f  %10.1f%%", r.batch, r.threads,
                 r.ablate.samples_per_s, r.ablate.loss, r.roofline.samples_per_s,
                 100.0 * r.ablate.samples_per_s / r.roofline.samples_per_s);
+    if (r.blas_ablate.samples_per_s > 0)
+      std::printf("  %18.0f  %10.0f", r.blas_ablate.samples_per_s, r.blas_roofline.samples_per_s);
+    else
+      std::printf("  %18s  %10s", "-", "-");
     if (r.torch)
       std::printf("  %9.0f  %6.4f  %5.2fx  (%d + %d)\n", r.torch->measure.samples_per_s,
                   r.torch->measure.loss, r.ablate.samples_per_s / r.torch->measure.samples_per_s,

@@ -80,7 +80,12 @@ struct Parameter {
   Matrix value;
   Matrix grad;
   Matrix mask;       // empty: dense
+  /// Empty: every entry trains. Else 1 where the current stage freezes the entry (its unit is
+  /// outside the stage's selection): optimizers leave such an entry and its state untouched, so
+  /// neither momentum nor weight decay moves it (issue 4: frozen units do not move at all).
+  Matrix frozen;
   bool has_mask() const { return mask.size() != 0; }
+  bool has_frozen() const { return frozen.size() != 0; }
 };
 
 /// A probability distribution that regularizers act on: the output softmax ("output") or a

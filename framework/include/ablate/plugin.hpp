@@ -20,7 +20,7 @@
 namespace ablate {
 
 /// Bumped on any change to the SDK headers that breaks binary compatibility.
-inline constexpr std::uint32_t kAbiVersion = 1;
+inline constexpr std::uint32_t kAbiVersion = 2;
 
 enum class Kind { orderer, capacity_law, regularizer, topology, dataset };
 inline constexpr Kind kAllKinds[] = {Kind::orderer, Kind::capacity_law, Kind::regularizer,
@@ -35,6 +35,10 @@ struct PluginInfo {
   std::string version;
   std::string summary;  // one line
   std::vector<ParamSpec> params;
+  /// Names of the summary figures its Model::evaluate reports (what a finding's check may read
+  /// as arm.figure); a trailing `*` makes a name a prefix: "expert_share_*". The `= {}` lets
+  /// plugins that report none leave it out (no missing-initializer warning).
+  std::vector<std::string> figures = {};
 };
 
 class StateStore;

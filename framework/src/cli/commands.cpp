@@ -8,12 +8,12 @@
 
 #include "config/experiment.hpp"
 #include "plugins/registry.hpp"
+#include "study/plan.hpp"
 #include "train/run.hpp"
 
 namespace po = boost::program_options;
 
 namespace ablate::cli {
-namespace {
 
 /// Parses `args` against `options` (+ --help and positional names); prints help and returns
 /// false when --help was asked for.
@@ -37,6 +37,8 @@ std::vector<Override> overrides(const po::variables_map& vm) {
     out.push_back({"experiment.seed", std::to_string(vm["seed"].as<std::uint64_t>())});
   return out;
 }
+
+namespace {
 
 void print_params(const std::vector<ParamSpec>& params) {
   if (params.empty()) {
@@ -68,6 +70,11 @@ int run(const std::vector<std::string>& args) {
              positional, vm))
     return 0;
   RunOptions run_options{vm["out"].as<std::string>(), overrides(vm)};
+  const study::StudyOutline outline = study::study_outline(vm["file"].as<std::string>());
+  if (outline.arms > 0)
+    spdlog::info("running the base experiment; `ablate reproduce` runs its [[arm]]s ({})",
+                 outline.arms);
+  if (outline.sweep) spdlog::info("running the base experiment; `ablate sweep` runs its [sweep]");
   const RunResult result = run_experiment(vm["file"].as<std::string>(), run_options);
   std::cout << result.dir.string() << "\n";
   return result.exit_code;
@@ -97,9 +104,23 @@ int check(const std::vector<std::string>& args) {
   if (!parse(args, "ablate check FILE [--set key=value]... [--print]", options, positional, vm))
     return 0;
   Registry registry;
-  const Experiment experiment = load_experiment(vm["file"].as<std::string>(), overrides(vm), registry);
+  const std::string file = vm["file"].as<std::string>();
+  const Experiment experiment = load_experiment(file, overrides(vm), registry);
+  // Arms, findings and sweep points are validated too, each as a whole experiment.
+  const study::StudyOutline outline = study::study_outline(file);
+  std::string planned;
+  if (outline.arms > 0) {
+    const study::Study study = study::plan_reproduce(file, overrides(vm), registry);
+    const std::size_t findings = study.expectations.size();
+    planned += fmt::format("; {} arm{}, {} trials, {} finding{}", outline.arms,
+                           outline.arms == 1 ? "" : "s", study.trials.size(), findings,
+                           findings == 1 ? "" : "s");
+  }
+  if (outline.sweep)
+    planned += fmt::format("; sweep of {} trials",
+                           study::plan_sweep(file, overrides(vm), registry).trials.size());
   if (vm.count("print")) std::cout << experiment.resolved_toml;
-  else std::cout << experiment.file.string() << ": ok (" << experiment.name << ")\n";
+  else std::cout << experiment.file.string() << ": ok (" << experiment.name << planned << ")\n";
   return 0;
 }
 
@@ -152,6 +173,8 @@ int describe(const std::vector<std::string>& args) {
   std::cout << info.name << "  (" << to_string(info.kind) << ", version " << info.version << ")\n  "
             << info.summary << "\n  " << entry->file.string() << "\n\nparameters:\n";
   print_params(info.params);
+  if (!info.figures.empty())  // what checks of [[expect]] may read (a trailing * is a prefix)
+    std::cout << fmt::format("\nsummary figures:\n  {}\n", fmt::join(info.figures, ", "));
   return 0;
 }
 

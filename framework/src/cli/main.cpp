@@ -33,6 +33,12 @@ const std::map<std::string, Command>& commands() {
                     ablate::cli::describe}},
       {"graph", {"write the model's unit graph (DOT, GraphML): ablate graph FILE [--out PREFIX]",
                  ablate::cli::graph}},
+      {"sweep", {"run a [sweep] of an experiment: ablate sweep FILE [-j N] | --resume DIR | --status DIR",
+                 ablate::cli::sweep}},
+      {"reproduce", {"run the arms x seeds and check the findings: ablate reproduce FILE [-j N]",
+                     ablate::cli::reproduce}},
+      {"compare", {"runs and studies side by side: ablate compare DIR...", ablate::cli::compare}},
+      {"trial", {"", ablate::cli::trial}},  // hidden: one trial of a study (SLURM array tasks)
   };
   return table;
 }
@@ -40,7 +46,8 @@ const std::map<std::string, Command>& commands() {
 void usage(std::ostream& out) {
   out << "usage: ablate COMMAND [options]   (ablate COMMAND --help for its options)\n\ncommands:\n";
   for (const auto& [name, command] : commands())
-    out << "  " << name << std::string(10 - name.size(), ' ') << command.summary << "\n";
+    if (*command.summary)  // commands without a summary are internal
+      out << "  " << name << std::string(10 - name.size(), ' ') << command.summary << "\n";
 }
 
 }  // namespace

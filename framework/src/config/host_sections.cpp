@@ -32,6 +32,8 @@ std::vector<ParamSpec> split_section() {
       flag("stratified", true, "keep the class proportions in every split"),
       real("shift_warn", 0.05, 0, 1,
            "warn when the total-variation distance between train and val labels exceeds this"),
+      real("synthetic_labels", 0, 0, 1,
+           "share of training labels replaced by another class, seeded (val and test untouched)"),
   };
 }
 

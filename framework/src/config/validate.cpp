@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "config/location.hpp"
+#include "config/study_sections.hpp"
 #include "config/suggest.hpp"
 #include "config/values.hpp"
 #include "plugins/registry.hpp"
@@ -35,6 +36,7 @@ std::vector<std::string> known_sections() {
   std::vector<std::string> names;
   for (const auto& [name, field] : kHostSectionFields) names.emplace_back(name);
   for (const auto& section : kPluginSections) names.emplace_back(section.name);
+  for (const char* name : kStudySections) names.emplace_back(name);
   return names;
 }
 
@@ -68,6 +70,8 @@ class Validator {
 
   Experiment run() {
     check_known_sections();
+    // Their shape only: they plan studies (study/plan.cpp) and stay out of the resolved run.
+    read_study_sections(root_);
     Experiment experiment;
     experiment.file = document_.file;
     for (const auto& [name, field] : kHostSectionFields) experiment.*field = host_section(name);
@@ -134,19 +138,7 @@ class Validator {
                      const std::vector<std::string>& other_keys) const {
     std::vector<std::string> valid = other_keys;
     for (const auto& spec : specs) valid.push_back(spec.name);
-    if (table)
-      for (auto&& [key, node] : *table) {
-        const std::string name(key.str());
-        if (contains(valid, name)) continue;
-        std::string hint = did_you_mean(name, valid);
-        // A key of another section usually means that section's header is missing above it.
-        if (const auto home = host_section_of(name); hint.empty() && home && *home != prefix)
-          hint = " '" + name + "' is a key of [" + *home + "]: is the [" + *home +
-                 "] header missing above it?";
-        throw ConfigError("unknown key '" + prefix + "." + name + "';" + hint + " valid keys in " +
-                              label + ": " + join(valid),
-                          location_of(key.source()).str());
-      }
+    if (table) check_known_keys(*table, valid, prefix, label);
     Params params;
     for (const auto& spec : specs) {
       const toml::node* node = table ? table->get(spec.name) : nullptr;
@@ -330,6 +322,22 @@ class Validator {
 };
 
 }  // namespace
+
+void check_known_keys(const toml::table& table, const std::vector<std::string>& valid,
+                      const std::string& prefix, const std::string& label) {
+  for (auto&& [key, node] : table) {
+    const std::string name(key.str());
+    if (contains(valid, name)) continue;
+    std::string hint = did_you_mean(name, valid);
+    // A key of another section usually means that section's header is missing above it.
+    if (const auto home = host_section_of(name); hint.empty() && home && *home != prefix)
+      hint = " '" + name + "' is a key of [" + *home + "]: is the [" + *home +
+             "] header missing above it?";
+    throw ConfigError("unknown key '" + prefix + "." + name + "';" + hint + " valid keys in " +
+                          label + ": " + join(valid),
+                      location_of(key.source()).str());
+  }
+}
 
 std::vector<fs::path> experiment_plugin_paths(const Document& document) {
   const toml::node* node = document.root["experiment"]["plugin_paths"].node();

@@ -2,6 +2,7 @@
 // Validation of a merged experiment document against the host's sections and every plugin's
 // declared parameters: everything is checked before anything runs.
 #include <filesystem>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,11 @@ std::vector<std::filesystem::path> experiment_plugin_paths(const Document& docum
 /// The Experiment the document describes, every default filled in. `registry` must already
 /// hold the plugins (scanned with experiment_plugin_paths).
 Experiment validate_experiment(const Document& document, const Registry& registry);
+
+/// ConfigError at the first key of `table` not in `valid`, with "did you mean" and the valid
+/// keys; `prefix` names keys in the message ("train", "arm[1]"), `label` the section ("[train]").
+void check_known_keys(const toml::table& table, const std::vector<std::string>& valid,
+                      const std::string& prefix, const std::string& label);
 
 /// The resolved experiment as TOML: every section and key written out, in declaration order.
 std::string write_resolved_toml(const Experiment& experiment, const Registry& registry);

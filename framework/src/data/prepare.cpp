@@ -243,6 +243,29 @@ std::vector<Task> build_tasks(std::vector<SplitSource>& sources, const Params& p
   return tasks;
 }
 
+// The seeds' experiment 7b.1, "synthetic label injection": round(fraction * n) training rows
+// (picked as split.stratified asks) get a label drawn uniformly from the task's other classes,
+// so exactly that share of the training labels is wrong. Validation and test keep theirs.
+void inject_synthetic_labels(Task& task, double fraction, Rng rng, bool stratified) {
+  if (fraction <= 0 || task.train.size() == 0) return;
+  const std::size_t classes = task.classes.size();
+  if (classes < 2)
+    throw Error(fmt::format("split.synthetic_labels = {} needs tasks of two classes or more; "
+                            "task '{}' has {}: use split.synthetic_labels = 0",
+                            fraction, task.name, classes));
+  const auto count = static_cast<std::size_t>(
+      std::llround(fraction * static_cast<double>(task.train.size())));
+  const RowSplit chosen = pick_rows(task.train.y, count, rng, stratified);
+  for (const std::size_t row : chosen.picked) {
+    std::int32_t& label = task.train.y[row];
+    const auto own = static_cast<std::size_t>(
+        std::find(task.classes.begin(), task.classes.end(), label) - task.classes.begin());
+    auto other = static_cast<std::size_t>(rng.below(classes - 1));
+    if (other >= own) ++other;  // skip the true class: every picked label changes
+    label = task.classes[other];
+  }
+}
+
 }  // namespace
 
 double label_distance(std::span<const std::int32_t> a, std::span<const std::int32_t> b,
@@ -302,6 +325,11 @@ PreparedData prepare_data(std::vector<Source> sources, const Params& split, cons
           "use split.stratified = true or split.n_test = 0; if the dataset's own test pool is "
           "skewed, report per-class accuracy");
   }
+  // After the shift check: that measures the split, not the noise injected on purpose.
+  const double synthetic = split.real("synthetic_labels");
+  for (std::size_t t = 0; t < data.tasks.size(); ++t)
+    inject_synthetic_labels(data.tasks[t], synthetic,
+                            Rng::stream(seed, "split.synthetic_labels", t), options.stratified);
   return data;
 }
 

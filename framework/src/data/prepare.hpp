@@ -20,14 +20,17 @@ struct PreparedData {
   std::vector<std::string> warnings;
 };
 
-/// Splits each source as [split] asks (val_fraction, n_train, n_test, stratified, shift_warn;
-/// declared in config/host_sections.cpp), then builds the tasks of [tasks] `mode`:
+/// Splits each source as [split] asks (val_fraction, n_train, n_test, stratified, shift_warn,
+/// synthetic_labels; declared in config/host_sections.cpp), then builds the tasks of [tasks]
+/// `mode`:
 ///   single         one task, one dataset, all classes;
 ///   split_classes  classes_per_task classes per task in label order, labels kept global;
 ///   permuted       `count` tasks on one dataset, task 0 as is, each other a fixed seeded
 ///                  permutation of the feature columns;
 ///   sequence       a task per dataset in order, labels offset so datasets never share one;
 ///   joint          every dataset mixed into one task, labels offset the same way.
+/// Last, split.synthetic_labels replaces that share of each task's training labels by another
+/// of the task's classes (seeded by "split.synthetic_labels", task index); val and test untouched.
 /// Throws ablate::Error when the datasets cannot be combined or a size is out of reach.
 PreparedData prepare_data(std::vector<Source> sources, const Params& split, const Params& tasks,
                           std::uint64_t seed);

@@ -1,6 +1,8 @@
 // ablate/nn.hpp: the dense layer. Each direction is one GEMM per product plus a single fused
 // pass over the batch's activations (bias and activation forward; activation derivative and
-// bias gradient backward), so the step's cost is as close to its GEMMs as it can be.
+// bias gradient backward), so the step's cost is as close to its GEMMs as it can be. At more
+// than one thread both run block by block of units, each block's pass on the thread that
+// computes its product (nn/gemm_threading.hpp).
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -8,6 +10,7 @@
 
 #include "ablate/error.hpp"
 #include "ablate/nn.hpp"
+#include "nn/gemm_threading.hpp"
 
 namespace ablate::nn {
 namespace {
@@ -15,14 +18,27 @@ namespace {
 constexpr float kInvSqrt2 = static_cast<float>(std::numbers::sqrt2 / 2);
 constexpr float kInvSqrt2Pi = static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
 
+/// Multiply-adds of one of a layer's products: what gemm() weighs to decide whether to cut it.
+double macs(int rows, int in, int out) {
+  return static_cast<double>(rows) * static_cast<double>(in) * static_cast<double>(out);
+}
+
+/// Units [begin, end) of a layer as Eigen's first index and count.
+struct Units {
+  Eigen::Index first, count;
+};
+Units units_of(std::size_t begin, std::size_t end) {
+  return {static_cast<Eigen::Index>(begin), static_cast<Eigen::Index>(end - begin)};
+}
+
 std::string dims(Eigen::Index rows, Eigen::Index cols) {
   return std::to_string(rows) + "x" + std::to_string(cols);
 }
 
 /// out = act(pre), pre already holding x W^T + b.
-void activate(Activation act, const Matrix& pre_buffer, Matrix& out_buffer, int rows) {
-  const auto pre = pre_buffer.topRows(rows).array();
-  auto out = out_buffer.topRows(rows).array();
+void activate(Activation act, const ConstMatrixRef& pre_block, MatrixRef out_block) {
+  const auto pre = pre_block.array();
+  auto out = out_block.array();
   switch (act) {
     case Activation::identity:
       break;  // output is the preactivation buffer itself
@@ -41,16 +57,15 @@ void activate(Activation act, const Matrix& pre_buffer, Matrix& out_buffer, int 
 
 /// dpre = dy * act'(pre) and bias_grad = column sums of dpre, in one pass over the rows.
 /// Derivatives are taken from the preactivation only, so dropout may scale the output in place.
-void activation_backward(Activation act, const Matrix& pre_buffer, const ConstMatrixRef& dy,
-                         Matrix& dpre_buffer, Matrix& bias_grad) {
+void activation_backward(Activation act, const ConstMatrixRef& pre, const ConstMatrixRef& dy,
+                         MatrixRef dpre, float* __restrict sums) {
   const auto rows = dy.rows();
   const auto cols = dy.cols();
-  float* __restrict sums = bias_grad.data();
   std::fill(sums, sums + cols, 0.0f);
   for (Eigen::Index r = 0; r < rows; ++r) {
-    const float* __restrict p = pre_buffer.row(r).data();
+    const float* __restrict p = pre.row(r).data();
     const float* __restrict g = dy.row(r).data();
-    float* __restrict d = dpre_buffer.row(r).data();
+    float* __restrict d = dpre.row(r).data();
     switch (act) {
       case Activation::identity:  // not reached: a linear layer uses dy as it is
       case Activation::relu:
@@ -76,8 +91,7 @@ void activation_backward(Activation act, const Matrix& pre_buffer, const ConstMa
   }
 }
 
-void column_sums(const ConstMatrixRef& m, Matrix& out) {
-  float* __restrict sums = out.data();
+void column_sums(const ConstMatrixRef& m, float* __restrict sums) {
   std::fill(sums, sums + m.cols(), 0.0f);
   for (Eigen::Index r = 0; r < m.rows(); ++r) {
     const float* __restrict row = m.row(r).data();
@@ -126,11 +140,20 @@ void Dense::forward(const ConstMatrixRef& x) {
   if (rows > out_.rows()) grow(rows);
   rows_ = rows;
   Matrix& pre = act_ == Activation::identity ? out_ : pre_;
-  // The bias is written first and the product added to it (beta = 1): OpenBLAS would
-  // otherwise spend a pass zeroing C for beta = 0.
-  pre.topRows(rows).rowwise() = bias.value.row(0);
-  gemm(Transpose::no, Transpose::yes, 1.0f, x, weight.value, 1.0f, pre.topRows(rows));
-  activate(act_, pre, out_, rows);
+  // Block by block of units, each on the thread whose cache holds it (as gemm() would cut the
+  // product, so the sgemm calls are the same): bias, product, activation. The bias is written
+  // first and the product added to it (beta = 1): OpenBLAS would otherwise spend a pass
+  // zeroing C for beta = 0.
+  const double size = macs(rows, in_, out_features_);
+  for_each_unit_block(out_features_, size, [&](std::size_t begin, std::size_t end) {
+    const auto [first, units] = units_of(begin, end);
+    auto block = pre.topRows(rows).middleCols(first, units);
+    block.rowwise() = bias.value.row(0).segment(first, units);
+    gemm(Transpose::no, Transpose::yes, 1.0f, x, weight.value.middleRows(first, units), 1.0f,
+         block);
+    if (act_ != Activation::identity)
+      activate(act_, block, out_.topRows(rows).middleCols(first, units));
+  });
 }
 
 void Dense::backward(const ConstMatrixRef& x, const ConstMatrixRef& dy, bool want_dx) {
@@ -140,15 +163,27 @@ void Dense::backward(const ConstMatrixRef& x, const ConstMatrixRef& dy, bool wan
                 "), got " + dims(x.rows(), x.cols()) + " and " + dims(dy.rows(), dy.cols()));
   const bool linear = act_ == Activation::identity;
   if (!linear && dpre_.rows() < rows_) dpre_.resize(rows_, out_features_);
-  if (linear)
-    column_sums(dy, bias.grad);
-  else
-    activation_backward(act_, pre_, dy, dpre_, bias.grad);
   const ConstMatrixRef dpre = linear ? dy : ConstMatrixRef(dpre_.topRows(rows_));
+  const bool weights_train = trainable_.empty() || trainable_count_ > 0;
+  // Block by block of units, on the thread that computed them forward: their derivative and
+  // bias gradient, then their rows of dW (cut as gemm() would cut dW).
+  const double size = macs(rows_, in_, out_features_);
+  for_each_unit_block(out_features_, size, [&](std::size_t begin, std::size_t end) {
+    const auto [first, units] = units_of(begin, end);
+    float* bias_grad = bias.grad.data() + first;
+    if (linear)
+      column_sums(dy.middleCols(first, units), bias_grad);
+    else
+      activation_backward(act_, pre_.topRows(rows_).middleCols(first, units),
+                          dy.middleCols(first, units),
+                          dpre_.topRows(rows_).middleCols(first, units), bias_grad);
+    if (!weights_train) return;
+    auto grad = weight.grad.middleRows(first, units);
+    gemm(Transpose::yes, Transpose::no, 1.0f, dpre.middleCols(first, units), x, 0.0f, grad);
+    if (weight.has_mask()) grad.array() *= weight.mask.middleRows(first, units).array();
+  });
 
-  if (trainable_.empty() || trainable_count_ > 0) {
-    gemm(Transpose::yes, Transpose::no, 1.0f, dpre, x, 0.0f, weight.grad);
-    if (weight.has_mask()) weight.grad.array() *= weight.mask.array();
+  if (weights_train) {
     if (!trainable_.empty()) {
       for (int unit = 0; unit < out_features_; ++unit) {
         if (trainable_[static_cast<std::size_t>(unit)]) continue;
@@ -177,11 +212,22 @@ void Dense::set_trainable_units(std::span<const int> units) {
     trainable_count_ += flag == 0;
     flag = 1;
   }
+  // For the optimizer: a frozen unit's weights and bias must not move at all (zero gradients
+  // alone would still let momentum and weight decay move them).
+  weight.frozen.setZero(out_features_, in_);
+  bias.frozen.setZero(1, out_features_);
+  for (int unit = 0; unit < out_features_; ++unit) {
+    if (trainable_[static_cast<std::size_t>(unit)]) continue;
+    weight.frozen.row(unit).setOnes();
+    bias.frozen(0, unit) = 1.0f;
+  }
 }
 
 void Dense::set_all_trainable() {
   trainable_.clear();
   trainable_count_ = 0;
+  weight.frozen.resize(0, 0);
+  bias.frozen.resize(0, 0);
 }
 
 void Dense::apply_mask() {

@@ -1,5 +1,6 @@
 // ablate/tensor.hpp: GEMM through OpenBLAS's cblas_sgemm on row-major views, and the thread
-// count shared by BLAS and the host's own loops.
+// count shared by BLAS and the host's own loops. At more than one thread the host cuts a GEMM
+// into one single-threaded sgemm per thread (nn/gemm_threading.hpp says why and how).
 #include "ablate/tensor.hpp"
 
 #include <cblas.h>
@@ -11,11 +12,51 @@
 #include <thread>
 
 #include "ablate/error.hpp"
+#include "nn/gemm_threading.hpp"
+#include "nn/parallel.hpp"
 
 namespace ablate {
 namespace {
 
 std::atomic<int> configured_threads{0};  // 0: not set yet (BLAS's own default)
+std::atomic<GemmThreading> threading{GemmThreading::host};
+
+// Below this many multiply-adds (~3 us on one core) a GEMM stays on one thread: handing half
+// of it to another thread costs about as much as it saves. The MLP's 32 x 256 x 10 output layer
+// stays whole; its 32 x 784 x 256 and 32 x 256 x 256 products are cut.
+constexpr double kCutFromMacs = 1 << 18;
+constexpr std::size_t kMinCutSide = 16;  // rows or columns per thread, at least
+
+/// Threads to cut a product of `macs` multiply-adds across; 1: do not cut.
+std::size_t cut_parts(double macs) {
+  const int threads = configured_threads;
+  if (threads <= 1 || threading != GemmThreading::host || macs < kCutFromMacs ||
+      in_parallel_job())
+    return 1;
+  return static_cast<std::size_t>(threads);
+}
+
+/// One row-major sgemm, of which gemm() computes blocks of C.
+struct Sgemm {
+  CBLAS_TRANSPOSE ta, tb;
+  blasint k;
+  float alpha;
+  const float* a;
+  blasint lda;
+  const float* b;
+  blasint ldb;
+  float beta;
+  float* c;
+  blasint ldc;
+
+  /// C[row0 .. row0+rows, col0 .. col0+cols): the same rows of op(A), columns of op(B).
+  void block(std::size_t row0, std::size_t rows, std::size_t col0, std::size_t cols) const {
+    const auto r = static_cast<std::ptrdiff_t>(row0), c0 = static_cast<std::ptrdiff_t>(col0);
+    cblas_sgemm(CblasRowMajor, ta, tb, static_cast<blasint>(rows), static_cast<blasint>(cols), k,
+                alpha, a + (ta == CblasTrans ? r : r * lda), lda,
+                b + (tb == CblasTrans ? c0 * ldb : c0), ldb, beta, c + r * ldc + c0, ldc);
+  }
+};
 
 CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::yes ? CblasTrans : CblasNoTrans; }
 
@@ -49,18 +90,67 @@ void gemm(Transpose ta, Transpose tb, float alpha, const ConstMatrixRef& a, cons
   }
   // Row-major: the leading dimension is the distance between rows, so blocks of a larger
   // buffer (a batch's first rows, a group of columns) are used in place.
-  cblas_sgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), static_cast<blasint>(m),
-              static_cast<blasint>(n), static_cast<blasint>(k), alpha, a.data(),
-              static_cast<blasint>(std::max<Eigen::Index>(1, a.outerStride())), b.data(),
-              static_cast<blasint>(std::max<Eigen::Index>(1, b.outerStride())), beta, c.data(),
-              static_cast<blasint>(std::max<Eigen::Index>(1, c.outerStride())));
+  const Sgemm call{to_cblas(ta),
+                   to_cblas(tb),
+                   static_cast<blasint>(k),
+                   alpha,
+                   a.data(),
+                   static_cast<blasint>(std::max<Eigen::Index>(1, a.outerStride())),
+                   b.data(),
+                   static_cast<blasint>(std::max<Eigen::Index>(1, b.outerStride())),
+                   beta,
+                   c.data(),
+                   static_cast<blasint>(std::max<Eigen::Index>(1, c.outerStride()))};
+  const auto rows = static_cast<std::size_t>(m), cols = static_cast<std::size_t>(n);
+  const std::size_t parts =
+      cut_parts(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
+  if (parts == 1) {
+    call.block(0, rows, 0, cols);
+    return;
+  }
+  // Which side to cut: the units of a layer, so that each thread keeps computing (and the
+  // optimizer, cut alike, keeps updating) the same weights. In x W^T those are C's columns, as
+  // in dy W (the units of the layer below); in dW = dy^T x (A transposed: the batch is the
+  // inner dimension) C's rows.
+  // A side too short to give every thread a block of 16 falls back to the other.
+  bool by_rows = ta == Transpose::yes;
+  if ((by_rows ? rows : cols) < kMinCutSide * parts) by_rows = rows >= cols;
+  parallel_parts(parts, [&](std::size_t part, std::size_t) {
+    const Block block = cut(by_rows ? rows : cols, parts, part);
+    if (block.begin == block.end) return;
+    if (by_rows)
+      call.block(block.begin, block.end - block.begin, 0, cols);
+    else
+      call.block(0, rows, block.begin, block.end - block.begin);
+  });
 }
+
+void for_each_unit_block(std::size_t units, double macs, RangeFn body) {
+  const std::size_t parts = cut_parts(macs);
+  if (parts == 1 || units < kMinCutSide * parts) {
+    body(0, units);
+    return;
+  }
+  parallel_parts(parts, [&](std::size_t part, std::size_t) {
+    const Block block = cut(units, parts, part);
+    if (block.begin < block.end) body(block.begin, block.end);
+  });
+}
+
+void set_gemm_threading(GemmThreading mode) {
+  threading = mode;
+  if (const int configured = configured_threads; configured > 0) set_threads(configured);
+}
+
+GemmThreading gemm_threading() { return threading; }
 
 void set_threads(int threads) {
   if (threads < 1)
     throw Error("threads must be at least 1 (got " + std::to_string(threads) +
                 "); this machine has " + std::to_string(hardware_threads()));
-  openblas_set_num_threads(threads);
+  const bool host = threading == GemmThreading::host;
+  openblas_set_num_threads(host ? 1 : threads);
+  set_pool_polling(host && threads > 1);
   configured_threads = threads;
 }
 

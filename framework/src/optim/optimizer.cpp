@@ -14,13 +14,16 @@ namespace {
 
 // ---- SGD ---------------------------------------------------------------------------------
 
-enum SgdBits : unsigned { kSgdMomentum = 1, kSgdNesterov = 2, kSgdDecay = 4, kSgdMasked = 8 };
+enum SgdBits : unsigned {
+  kSgdMomentum = 1, kSgdNesterov = 2, kSgdDecay = 4, kSgdMasked = 8, kSgdFrozen = 16
+};
 
 struct SgdArgs {
   float* __restrict value;
   const float* __restrict grad;
   float* __restrict buffer;
   const float* __restrict mask;
+  const float* __restrict frozen;  // entries to leave untouched, value and state
   std::size_t size;
   float lr, momentum, decay;
 };
@@ -32,6 +35,8 @@ void sgd_update(const SgdArgs& a) {
   float* __restrict buf = a.buffer;
   const float* __restrict mask = a.mask;
   for (std::size_t i = 0; i < a.size; ++i) {
+    if constexpr ((Bits & kSgdFrozen) != 0)
+      if (a.frozen[i] != 0.0f) continue;
     float d = g[i];
     if constexpr ((Bits & kSgdDecay) != 0) d += a.decay * p[i];
     if constexpr ((Bits & kSgdMasked) != 0) d *= mask[i];
@@ -50,7 +55,7 @@ void sgd_update(const SgdArgs& a) {
 
 // ---- Adam / AdamW -------------------------------------------------------------------------
 
-enum AdamBits : unsigned { kAdamL2 = 1, kAdamDecoupled = 2, kAdamMasked = 4 };
+enum AdamBits : unsigned { kAdamL2 = 1, kAdamDecoupled = 2, kAdamMasked = 4, kAdamFrozen = 8 };
 
 struct AdamArgs {
   float* __restrict value;
@@ -58,6 +63,7 @@ struct AdamArgs {
   float* __restrict exp_avg;
   float* __restrict exp_avg_sq;
   const float* __restrict mask;
+  const float* __restrict frozen;  // entries to leave untouched, value and state
   std::size_t size;
   float beta1, beta2, eps, decay;
   float decay_factor;      // AdamW: 1 - lr * decay
@@ -74,6 +80,8 @@ void adam_update(const AdamArgs& a) {
   const float* __restrict mask = a.mask;
   const float keep1 = 1.0f - a.beta1, keep2 = 1.0f - a.beta2;
   for (std::size_t i = 0; i < a.size; ++i) {
+    if constexpr ((Bits & kAdamFrozen) != 0)
+      if (a.frozen[i] != 0.0f) continue;
     float d = g[i];
     if constexpr ((Bits & kAdamDecoupled) != 0) p[i] *= a.decay_factor;
     if constexpr ((Bits & kAdamL2) != 0) d += a.decay * p[i];
@@ -98,10 +106,11 @@ constexpr std::array<void (*)(const AdamArgs&), sizeof...(Bits)> adam_table(
     std::index_sequence<Bits...>) {
   return {&adam_update<static_cast<unsigned>(Bits)>...};
 }
-constexpr auto kSgdKernels = sgd_table(std::make_index_sequence<16>{});
-constexpr auto kAdamKernels = adam_table(std::make_index_sequence<8>{});
+constexpr auto kSgdKernels = sgd_table(std::make_index_sequence<32>{});
+constexpr auto kAdamKernels = adam_table(std::make_index_sequence<16>{});
 
 const float* mask_data(const Parameter& p) { return p.has_mask() ? p.mask.data() : nullptr; }
+const float* frozen_data(const Parameter& p) { return p.has_frozen() ? p.frozen.data() : nullptr; }
 
 class Sgd final : public Optimizer {
  public:
@@ -116,12 +125,15 @@ class Sgd final : public Optimizer {
   void step(float lr) override {
     for_each_range([&](std::size_t i, std::size_t begin, std::size_t end) {
       Parameter& p = *params_[i];
-      const unsigned bits = bits_ | (p.has_mask() ? kSgdMasked : 0u);
+      const unsigned bits =
+          bits_ | (p.has_mask() ? kSgdMasked : 0u) | (p.has_frozen() ? kSgdFrozen : 0u);
       const bool momentum = (bits & kSgdMomentum) != 0;
       const float* mask = mask_data(p);
+      const float* frozen = frozen_data(p);
       kSgdKernels[bits]({p.value.data() + begin, p.grad.data() + begin,
                          momentum ? state(i, 0).data() + begin : nullptr,
-                         mask ? mask + begin : nullptr, end - begin, lr, momentum_, decay_});
+                         mask ? mask + begin : nullptr, frozen ? frozen + begin : nullptr,
+                         end - begin, lr, momentum_, decay_});
     });
     ++steps_;
   }
@@ -164,9 +176,12 @@ class Adam final : public Optimizer {
       range.grad = p.grad.data() + begin;
       range.exp_avg = state(i, 0).data() + begin;
       range.exp_avg_sq = state(i, 1).data() + begin;
+      const float* frozen = frozen_data(p);
       range.mask = mask ? mask + begin : nullptr;
+      range.frozen = frozen ? frozen + begin : nullptr;
       range.size = end - begin;
-      kAdamKernels[bits_ | (p.has_mask() ? kAdamMasked : 0u)](range);
+      kAdamKernels[bits_ | (p.has_mask() ? kAdamMasked : 0u) |
+                   (p.has_frozen() ? kAdamFrozen : 0u)](range);
     });
   }
 

@@ -6,7 +6,9 @@
 //   adam   Adam (Kingma & Ba 2015) with bias correction; weight decay added to the gradient.
 //   adamw  AdamW (Loshchilov & Hutter 2019): decoupled weight decay p <- p (1 - lr wd).
 // Each step is one fused pass per parameter (state, decay, mask and update together), and a
-// parameter's masked-out entries (mask 0) keep value 0 and state 0.
+// parameter's masked-out entries (mask 0) keep value 0 and state 0. Frozen entries
+// (Parameter::frozen, set for the units outside a stage) are skipped, value and state: as
+// PyTorch skips a parameter without a gradient, momentum and weight decay leave them alone.
 // clip_grad_norm is torch.nn.utils.clip_grad_norm_, applied before a step.
 //
 // [train] keys read: optimizer (sgd|adam|adamw), lr is passed to step(); momentum, nesterov,
@@ -21,6 +23,7 @@
 #include "ablate/model.hpp"
 #include "ablate/params.hpp"
 #include "ablate/state.hpp"
+#include "ablate/tensor.hpp"
 #include "nn/parallel.hpp"
 
 namespace ablate {
@@ -54,17 +57,22 @@ class Optimizer {
 
   /// Calls body(parameter index, first element, end element) over every element of every
   /// parameter, split across threads() for large models. Elementwise updates only: the split
-  /// never changes a result.
+  /// never changes a result. Each thread's part is a block of every parameter's rows (of its
+  /// elements if it has too few rows) cut as gemm() cuts a layer's units: the rows of the
+  /// weight gradient that thread computed, still in its cache (nn/parallel.hpp).
   template <class Body>
   void for_each_range(const Body& body) {
-    parallel_for(offsets_.back(), kParallelFrom, [&](std::size_t begin, std::size_t end) {
-      // The parameters as one run of elements: walk those this share overlaps.
-      auto i = static_cast<std::size_t>(std::upper_bound(offsets_.begin(), offsets_.end(), begin) -
-                                        offsets_.begin() - 1);
-      for (; i < params_.size() && offsets_[i] < end; ++i) {
-        const std::size_t from = std::max(begin, offsets_[i]) - offsets_[i];
-        const std::size_t to = std::min(end, offsets_[i + 1]) - offsets_[i];
-        if (from < to) body(i, from, to);
+    const std::size_t parts =
+        offsets_.back() < kParallelFrom ? 1 : static_cast<std::size_t>(threads());
+    parallel_parts(parts, [&](std::size_t part, std::size_t) {
+      for (std::size_t i = 0; i < params_.size(); ++i) {
+        const Matrix& value = params_[i]->value;
+        const auto rows = static_cast<std::size_t>(value.rows());
+        const bool by_rows = rows >= 16 * parts;  // else too few rows to share: cut elements
+        const std::size_t row_size = by_rows ? static_cast<std::size_t>(value.cols()) : 1;
+        const Block block =
+            cut(by_rows ? rows : static_cast<std::size_t>(value.size()), parts, part);
+        if (block.begin < block.end) body(i, block.begin * row_size, block.end * row_size);
       }
     });
   }

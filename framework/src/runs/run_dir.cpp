@@ -9,10 +9,6 @@
 #include "util/atomic_file.hpp"
 
 namespace ablate {
-namespace {
-
-constexpr const char* kMetricsFile = "metrics.jsonl";
-constexpr const char* kConfigFile = "config.toml";
 
 std::string timestamp_now() {
   const std::time_t now = std::time(nullptr);
@@ -21,6 +17,11 @@ std::string timestamp_now() {
   return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}", local.tm_year + 1900, local.tm_mon + 1,
                      local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec);
 }
+
+namespace {
+
+constexpr const char* kMetricsFile = "metrics.jsonl";
+constexpr const char* kConfigFile = "config.toml";
 
 void check_folder_name(const std::string& experiment) {
   if (experiment.empty() || experiment == "." || experiment == ".." ||
@@ -32,21 +33,31 @@ void check_folder_name(const std::string& experiment) {
 
 }  // namespace
 
-RunDirectory RunDirectory::create(const std::filesystem::path& root,
-                                  const std::string& experiment) {
+RunDirectory RunDirectory::create(const std::filesystem::path& root, const std::string& experiment,
+                                  const std::string& config_toml) {
   check_folder_name(experiment);
   const std::filesystem::path parent = root / experiment;
   create_folders(parent);
   // A random id, and create_directory failing on an existing folder, keep runs apart even when
-  // several start in the same second (a sweep with -j N).
+  // several start in the same second (a sweep with -j N). The folder is filled in under a hidden
+  // name and renamed: a run directory is never seen without its config.toml, so a run killed at
+  // its first instant is still resumable (or invisible).
   std::random_device entropy;
   std::uniform_int_distribution<std::uint32_t> six_hex_digits(0, 0xFFFFFF);
   std::error_code error;
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    const std::filesystem::path dir =
-        parent / fmt::format("{}-{:06x}", timestamp_now(), six_hex_digits(entropy));
-    if (std::filesystem::create_directory(dir, error)) return RunDirectory(dir);
-    if (error) throw Error("cannot create " + dir.string() + ": " + error.message(), dir.string());
+    const std::string name = fmt::format("{}-{:06x}", timestamp_now(), six_hex_digits(entropy));
+    const std::filesystem::path staging = parent / ("." + name + ".partial");
+    if (!std::filesystem::create_directory(staging, error)) {
+      if (error) throw Error("cannot create " + staging.string() + ": " + error.message(), staging.string());
+      continue;
+    }
+    write_atomic(staging / kConfigFile, config_toml);
+    const std::filesystem::path dir = parent / name;
+    if (std::filesystem::exists(dir)) continue;  // leaves the hidden folder; never clobbers a run
+    std::filesystem::rename(staging, dir, error);
+    if (error) throw Error("cannot rename " + staging.string() + " to " + dir.string() + ": " + error.message(), dir.string());
+    return RunDirectory(dir);
   }
   throw Error("cannot find an unused run folder name under " + parent.string(), parent.string());
 }

@@ -10,12 +10,17 @@
 
 namespace ablate {
 
+/// The local time as yyyymmdd-hhmmss (run and study folder names).
+std::string timestamp_now();
+
 class RunDirectory {
  public:
-  /// Makes `root`/<experiment>/<yyyymmdd-hhmmss>-<6 hex id>/ (local time), creating `root` as
-  /// needed; never reuses a folder, even for runs started in the same second.
+  /// Makes `root`/<experiment>/<yyyymmdd-hhmmss>-<6 hex id>/ (local time) holding `config_toml`
+  /// as config.toml, creating `root` as needed; the folder appears with its config already in it,
+  /// and is never reused, even for runs started in the same second.
   /// An Error if `experiment` is not usable as a folder name.
-  static RunDirectory create(const std::filesystem::path& root, const std::string& experiment);
+  static RunDirectory create(const std::filesystem::path& root, const std::string& experiment,
+                             const std::string& config_toml);
 
   /// An existing run, for resume: a folder holding config.toml (the first file a run writes).
   /// Removes the temporaries a killed writer left behind.

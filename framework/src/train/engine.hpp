@@ -3,7 +3,9 @@
 // stages from the orderer, unit sums, capacity, records); an Engine owns what differs: gradient
 // steps (GradientEngine) or the hashtron solve.
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "ablate/model.hpp"
@@ -29,6 +31,17 @@ class Engine {
   /// Every unit's +1/-1 sum over `samples`, laid out as UnitGraph::offset.
   virtual void unit_sums(const Samples& samples, std::span<std::int64_t> sums) = 0;
   virtual double accuracy(const Samples& split) = 0;
+  /// Mean task loss on `split` in eval mode, penalties left out (what "validation loss" means);
+  /// none where an engine has no loss.
+  virtual std::optional<double> loss(const Samples& /*split*/) { return std::nullopt; }
+  /// The capacity the output units bootstrap with when the run's first stage trains them alone
+  /// (the backward pipeline's phase 0, shared/seeds/002), for `n` training samples; 0: no
+  /// bootstrap, the capacity law alone decides.
+  virtual double bootstrap_capacity(std::int64_t /*n*/) const { return 0.0; }
+  /// Where an engine fits units one at a time (hashtrons), `save` is called after each unit an
+  /// epoch fits, and save() records how far into the epoch it got, so a killed run resumes at
+  /// that unit (the pipeline state after each neuron, shared/seeds/002). Empty: no saving.
+  virtual void save_after_each_unit(std::function<void()> /*save*/) {}
   /// The learning rate at the start of a task epoch (0 where meaningless).
   virtual double learning_rate(const Task& /*task*/, int /*task_epoch*/) const { return 0.0; }
   /// At the end of an epoch (`epoch` counts from 1): the model may grow or rewire.

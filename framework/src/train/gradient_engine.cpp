@@ -58,11 +58,10 @@ EpochFigures GradientEngine::fit_epoch(const Task& task, const Stage& stage, int
   for (std::int64_t step = 0; step < steps; ++step) {
     const std::int64_t first = step * batch_;
     const int rows = static_cast<int>(std::min<std::int64_t>(batch_, n - first));
-    for (int i = 0; i < rows; ++i) {
-      const std::uint32_t sample = order_[static_cast<std::size_t>(first + i)];
-      x_.row(i) = train.x.row(sample);
-      y_[static_cast<std::size_t>(i)] = train.y[sample];
-    }
+    const std::span<const std::uint32_t> samples(order_.data() + first,
+                                                 static_cast<std::size_t>(rows));
+    nn::gather_rows(train.x, samples, x_);
+    for (std::size_t i = 0; i < samples.size(); ++i) y_[i] = train.y[samples[i]];
     const std::span<const std::int32_t> labels(y_.data(), static_cast<std::size_t>(rows));
     model_->forward(x_.topRows(rows), Mode::train, dropout);
     const ConstMatrixRef logits = model_->logits();
@@ -108,6 +107,22 @@ double GradientEngine::accuracy(const Samples& split) {
       correct += out[static_cast<std::size_t>(i)] == split.y[static_cast<std::size_t>(first + i)];
   }
   return static_cast<double>(correct) / static_cast<double>(n);
+}
+
+std::optional<double> GradientEngine::loss(const Samples& split) {
+  if (split.size() == 0) return std::nullopt;
+  Rng unused;  // eval mode draws nothing
+  double sum = 0;
+  const auto n = static_cast<std::int64_t>(split.size());
+  for (std::int64_t first = 0; first < n; first += batch_) {
+    const auto rows = static_cast<int>(std::min<std::int64_t>(batch_, n - first));
+    model_->forward(split.x.middleRows(first, rows), Mode::eval, unused);
+    const std::span<const std::int32_t> labels(split.y.data() + first,
+                                               static_cast<std::size_t>(rows));
+    sum += rows * nn::softmax_cross_entropy(model_->logits(), labels, probs_.topRows(rows),
+                                            dlogits_.topRows(rows));
+  }
+  return sum / static_cast<double>(n);
 }
 
 void GradientEngine::unit_sums(const Samples& samples, std::span<std::int64_t> sums) {

@@ -21,6 +21,7 @@ class GradientEngine final : public Engine {
   EpochFigures fit_epoch(const Task& task, const Stage& stage, int epoch, int task_epoch) override;
   void unit_sums(const Samples& samples, std::span<std::int64_t> sums) override;
   double accuracy(const Samples& split) override;
+  std::optional<double> loss(const Samples& split) override;
   double learning_rate(const Task& task, int task_epoch) const override;
   void end_epoch(int epoch, Rng& rng, Figures& out) override;
   void end_task(const Task& task, Rng& rng) override;

@@ -17,6 +17,7 @@ namespace ablate {
 namespace {
 
 constexpr const char* kCheckpoint = "checkpoints/last.safetensors";
+constexpr const char* kSumCacheFile = "sumcache.bin";  // DESIGN.md's run directory
 
 Json manifest(const Experiment& experiment, const Trainer& trainer) {
   Json m = host_facts();  // commit and dirty flag, compiler, CPU
@@ -47,7 +48,9 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
   Json summary = Json::object();
   try {
     Trainer trainer(experiment, registry);
-    if (!resume) dir.write("manifest.json", manifest(experiment, trainer).dump() + "\n");
+    // A resumed run keeps its manifest; one killed before writing it gets it now.
+    if (!resume || !dir.exists("manifest.json"))
+      dir.write("manifest.json", manifest(experiment, trainer).dump() + "\n");
     std::optional<StateStore> state;
     if (resume && dir.exists(kCheckpoint)) {
       state = read_safetensors(dir.path() / kCheckpoint);
@@ -61,6 +64,7 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
         [&](const Json& row) { dir.append_metrics(row); },
         [&](const StateStore& s) {
           write_safetensors(dir.path() / kCheckpoint, s, {{"format", "ablate checkpoint"}});
+          dir.write(kSumCacheFile, Trainer::sums_snapshot(s));
         },
         state ? &*state : nullptr);
     summary = std::move(outcome.summary);
@@ -91,8 +95,7 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
 RunResult run_experiment(const std::filesystem::path& file, const RunOptions& options) {
   Registry registry;
   const Experiment experiment = load_experiment(file, options.overrides, registry);
-  RunDirectory dir = RunDirectory::create(options.out, experiment.name);
-  dir.write("config.toml", experiment.resolved_toml);
+  RunDirectory dir = RunDirectory::create(options.out, experiment.name, experiment.resolved_toml);
   spdlog::info("run {} -> {}", experiment.name, dir.path().string());
   return train_in(dir, experiment, registry, false);
 }

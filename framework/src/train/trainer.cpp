@@ -2,9 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cmath>
+
 #include "ablate/dataset.hpp"
+#include "ablate/hashtron.hpp"
 #include "ablate/regularizer.hpp"
+#include "hashtron/engine.hpp"
 #include "stats/alerts.hpp"
+#include "stats/capacity_fit.hpp"
 #include "stats/layer_summary.hpp"
 #include "stats/sum_cache_io.hpp"
 #include "train/gradient_engine.hpp"
@@ -25,7 +30,13 @@ std::vector<UnitId> unflatten(const std::vector<std::int64_t>& flat) {
   return out;
 }
 
+constexpr const char* kSumsPrefix = "sums/";
+
 }  // namespace
+
+std::string Trainer::sums_snapshot(const StateStore& checkpoint) {
+  return checkpoint.text(std::string(kSumsPrefix) + "snapshot");
+}
 
 Trainer::Trainer(const Experiment& experiment, Registry& registry)
     : experiment_(experiment),
@@ -40,11 +51,7 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
                                          experiment.topology.params);
   note(experiment.topology);
   // Checked before any data is read: a [capacity] the topology ignores is a config error.
-  if (experiment.capacity && !topology_->uses_capacity())
-    throw ConfigError("[capacity] means nothing to topology '" + experiment.topology.plugin +
-                          "' (it has no capacity to set): remove the section or choose a "
-                          "topology that uses one",
-                      experiment.capacity->where.str());
+  check_capacity_use(experiment, topology_->uses_capacity());
   if (experiment.capacity) {
     capacity_ = registry_.create<CapacityLaw>(Kind::capacity_law, experiment.capacity->plugin,
                                               experiment.capacity->params);
@@ -84,6 +91,18 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
     engine_ = std::make_unique<GradientEngine>(
         tie_to(topology_, std::unique_ptr<GradientModel>(gradient)), std::move(regularizers),
         data_.shape, train, seed_, progress_.get());
+  } else if (auto* hashtron = dynamic_cast<HashtronModel*>(built.get())) {
+    if (!experiment.regularizers.empty()) {
+      const PluginChoice& first = experiment.regularizers.front();
+      throw ConfigError("[[regularizer]] plugin '" + first.plugin +
+                            "' adds to a loss, and topology '" + experiment.topology.plugin +
+                            "' trains hashtrons, which have none (no gradients): remove the "
+                            "[[regularizer]] sections or choose a gradient topology",
+                        first.where.str());
+    }
+    built.release();
+    engine_ = std::make_unique<HashtronEngine>(
+        tie_to(topology_, std::unique_ptr<HashtronModel>(hashtron)), seed_);
   } else {
     throw Error("topology '" + experiment.topology.plugin +
                 "' builds a model no engine of this host can train");
@@ -117,6 +136,12 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
     checkpoint(state);
   };
   const auto every = experiment_.train.integer("checkpoint_every");
+  // Engines that fit unit by unit save the pipeline after each unit; the hook dies with run().
+  struct UnitSaves {
+    Engine& engine;
+    ~UnitSaves() { engine.save_after_each_unit({}); }
+  } unit_saves{*engine_};
+  if (every > 0) engine_->save_after_each_unit(save_checkpoint);
   const auto epochs = static_cast<int>(experiment_.train.integer("epochs"));
   const int tasks = static_cast<int>(data_.tasks.size());
   Model& model = engine_->model();
@@ -140,6 +165,7 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
       }
       at_.in_stage = true;
       at_.stage_epoch = 0;
+      if (sums_.stages().empty()) bootstrap_output_capacity(task);
     }
     while (at_.stage_epoch < stage_->epochs) {
       const double lr = engine_->learning_rate(task, at_.task_epoch);
@@ -181,8 +207,36 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
     ++at_.stage;
   }
   outcome.summary = final_summary();
+  add_schedule_figures(outcome.summary);
   save_checkpoint();
   return outcome;
+}
+
+void Trainer::bootstrap_output_capacity(const Task& task) {
+  // Phase 0 of the backward pipeline: the run's first stage trains the output layer alone, with
+  // the capacity the engine bootstraps it with (hashtrons: premodulo = N); the law takes over
+  // from the sums this stage records.
+  const int output = static_cast<int>(graph_->layers().size()) - 1;
+  if (!capacity_ || stage_->layer != output) return;
+  const double capacity =
+      engine_->bootstrap_capacity(static_cast<std::int64_t>(task.train.size()));
+  if (capacity <= 0) return;
+  for (int i = 0; i < graph_->layers().back().size; ++i) {
+    capacity_now_[{output, i}] = static_cast<float>(capacity);
+    engine_->model().apply_capacity({output, i}, capacity);
+  }
+}
+
+void Trainer::add_schedule_figures(Json& summary) const {
+  // The backward-pipeline epic's success metrics, for experiments' [[expect]] checks.
+  const auto& stages = sums_.stages();
+  const int output = static_cast<int>(graph_->layers().size()) - 1;
+  if (!stages.empty()) summary["final_neuron_first"] = stages.front().layer == output ? 1 : 0;
+  summary["sumcache_bytes"] = sums_.bytes();
+  if (capacity_) {
+    const LawFit fit = capacity_law_fit(sums_);
+    if (fit.points >= 2 && std::isfinite(fit.r_squared)) summary["capacity_r2"] = fit.r_squared;
+  }
 }
 
 void Trainer::end_stage(const Task& task, const RowSink& emit) {
@@ -267,6 +321,10 @@ Json Trainer::final_summary() {
   s["train_loss"] = last_train_loss_;
   s["train_accuracy"] = last_train_accuracy_;
   s["val_accuracy"] = last_val_accuracy_;
+  // The task in training (the last, once done): its validation loss shows overfitting.
+  const auto current = std::min(static_cast<std::size_t>(at_.task), data_.tasks.size() - 1);
+  const auto val_loss = engine_->loss(data_.tasks[current].val);
+  if (val_loss && std::isfinite(*val_loss)) s["val_loss"] = *val_loss;  // none after divergence
   s["label_shift"] = data_.label_shift;
   if (task_accuracy_.empty()) return s;
   // Final accuracy over the tasks seen, forgetting (Chaudhry et al. 2018) and backward transfer
@@ -295,7 +353,7 @@ Json Trainer::final_summary() {
 void Trainer::save(StateStore& out) const {
   engine_->save(out);
   orderer_->save(out, "orderer/");
-  save_sums(sums_, run_identity(experiment_.name, seed_, *graph_), out, "sums/");
+  save_sums(sums_, run_identity(experiment_.name, seed_, *graph_), out, kSumsPrefix);
   out.put("trainer/position",
           std::vector<std::int64_t>{at_.task, at_.stage, at_.stage_epoch, at_.epoch, at_.task_epoch,
                                     at_.in_stage});
@@ -323,7 +381,7 @@ void Trainer::save(StateStore& out) const {
 void Trainer::load(const StateStore& in) {
   engine_->load(in);
   orderer_->load(in, "orderer/");
-  sums_ = load_sums(in, run_identity(experiment_.name, seed_, *graph_), "sums/");
+  sums_ = load_sums(in, run_identity(experiment_.name, seed_, *graph_), kSumsPrefix);
   const auto pos = in.integers("trainer/position");
   at_ = {static_cast<int>(pos.at(0)), static_cast<int>(pos.at(1)), static_cast<int>(pos.at(2)),
          static_cast<int>(pos.at(3)), static_cast<int>(pos.at(4)), pos.at(5) != 0};

@@ -55,6 +55,9 @@ class Trainer {
   Outcome run(const RowSink& emit, const CheckpointSink& checkpoint,
               const StateStore* resume = nullptr);
 
+  /// The sum cache inside a checkpoint's state, as stats/sum_cache_io.hpp's checksummed snapshot.
+  static std::string sums_snapshot(const StateStore& checkpoint);
+
   /// The plugins in use, for the manifest.
   const std::vector<const PluginEntry*>& plugins_used() const { return used_; }
 
@@ -62,6 +65,11 @@ class Trainer {
   void end_stage(const Task& task, const RowSink& emit);
   void end_task(const RowSink& emit);
   Json final_summary();
+  /// With a capacity law, when the run's first stage trains the output layer: its units start
+  /// from Engine::bootstrap_capacity.
+  void bootstrap_output_capacity(const Task& task);
+  /// final_neuron_first, sumcache_bytes and, with a capacity law, capacity_r2.
+  void add_schedule_figures(Json& summary) const;
   void save(StateStore& out) const;
   void load(const StateStore& in);
   std::shared_ptr<Orderer> make_orderer() const;

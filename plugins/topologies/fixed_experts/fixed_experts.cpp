@@ -432,7 +432,9 @@ PluginInfo info() {
        flag("grow", false,
             "start with `start` experts and add one every `grow_every` epochs up to `experts`"),
        integer("start", 1, 1, 256, "active experts at the start when growing"),
-       integer("grow_every", 1, 1, kInf, "epochs between two added experts when growing")}};
+       integer("grow_every", 1, 1, kInf, "epochs between two added experts when growing")},
+      // What evaluate() adds to summary.json.
+      {"gate_entropy", "usage_balance", "active_experts", "experts_used", "expert_share_*"}};
 }
 
 std::unique_ptr<Plugin> create(const Params& params) {

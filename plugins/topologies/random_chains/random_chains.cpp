@@ -277,6 +277,7 @@ class RandomChains final : public GradientModel {
 
   void set_trainable(const UnitSelection& selection) override {
     for (auto& t : trainable_) t.clear();
+    for (auto& skip : skips_) skip.frozen.resize(0, 0);
     if (selection.all) {
       for (auto& layer : base_) layer.set_all_trainable();
       return;
@@ -293,6 +294,15 @@ class RandomChains final : public GradientModel {
       auto& flags = trainable_[k + 1];
       flags.assign(static_cast<std::size_t>(sizes_[k + 1]), 0);
       for (int unit : per_layer[k]) flags[static_cast<std::size_t>(unit)] = 1;
+    }
+    // A skip's rows belong to the units it feeds: frozen with them, so the optimizer leaves
+    // them alone (momentum and weight decay included).
+    for (const auto& [pair, index] : skip_of_) {
+      Parameter& skip = skips_[index];
+      const auto& flags = trainable_[static_cast<std::size_t>(pair.second)];
+      skip.frozen.setZero(skip.value.rows(), skip.value.cols());
+      for (std::size_t j = 0; j < flags.size(); ++j)
+        if (!flags[j]) skip.frozen.row(static_cast<Eigen::Index>(j)).setOnes();
     }
   }
 

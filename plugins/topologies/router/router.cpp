@@ -423,7 +423,10 @@ PluginInfo info() {
               "joint: all parts from the start; two_phase: specialists, then the router alone "
               "(specialists frozen, eval mode); mixed: specialists, then all together"),
        integer("phase_epochs", 5, 1, kInf,
-               "epochs of the specialists-only first phase (two_phase, mixed)")}};
+               "epochs of the specialists-only first phase (two_phase, mixed)")},
+      // What evaluate() adds to summary.json.
+      {"routing_accuracy", "oracle_accuracy", "final_accuracy", "accuracy_given_correct_routing",
+       "accuracy_given_wrong_routing"}};
 }
 
 std::unique_ptr<Plugin> create(const Params& params) {

@@ -1,0 +1,75 @@
+#pragma once
+// The sections of a stored experiment that plan studies instead of configuring one run:
+// [[arm]], [[expect]] and [sweep]. Read here, their shape checked with the rest of the file
+// (config/validate.cpp); planned into trials in study/plan.cpp. They never reach a run's
+// resolved config.
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/experiment.hpp"
+
+namespace ablate {
+
+inline constexpr const char* kStudySections[] = {"arm", "expect", "sweep"};
+
+/// One key an arm or a sweep point sets: a --set path, its value as TOML text, and where the
+/// file writes it (errors in the value are reported there).
+struct Setting {
+  std::string path;   // "train.lr", "regularizer[0].beta"
+  std::string value;  // "0.1", "[64, 64]", "\"adam\""
+  Location where;
+};
+
+struct ArmSection {
+  std::string name;  // an identifier, unique among the arms
+  std::string description;
+  std::vector<Setting> settings;  // in file order; none: the base experiment
+  Location where;                 // the [[arm]] table
+};
+
+struct ExpectSection {
+  std::string finding;
+  std::string check;  // as written; parsed by study::parse_check
+  Location where;     // the check's value
+};
+
+/// A random sweep's range for one key, drawn uniformly (in log space when `log`).
+struct SweepRange {
+  double min = 0, max = 1;
+  bool log = false, integer = false;
+};
+
+struct SweepKey {
+  std::string path;
+  Location where;                   // the key's value in [sweep.keys]
+  std::vector<Setting> choices;     // a list of values
+  std::optional<SweepRange> range;  // or a range (random only)
+};
+
+struct SweepSection {
+  std::string mode;                  // grid, zip, random
+  std::vector<SweepKey> keys;        // in file order
+  std::int64_t trials = 0;           // random: points drawn
+  std::optional<std::int64_t> seed;  // random: seed of the draws (none: experiment.seed)
+  Location where;                    // the [sweep] table
+};
+
+struct StudySections {
+  std::vector<ArmSection> arms;
+  std::vector<ExpectSection> expectations;
+  std::optional<SweepSection> sweep;
+};
+
+/// The study sections of a merged experiment document. ConfigError (file:line:col) for any
+/// wrong shape: unknown keys (with "did you mean"), wrong types, duplicate arm names, a range
+/// outside a random sweep, zip lists of different lengths.
+StudySections read_study_sections(const toml::table& root);
+
+/// A TOML value written back as TOML text, the form an override takes: 0.1, [64, 64], "adam".
+std::string toml_text(const toml::node& node);
+
+}  // namespace ablate

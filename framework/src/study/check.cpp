@@ -1,0 +1,337 @@
+// The check language of [[expect]] findings: a small recursive-descent parser and evaluator.
+//   or_expr    := and_expr ("or" and_expr)*
+//   and_expr   := not_expr ("and" not_expr)*
+//   not_expr   := "not" not_expr | comparison
+//   comparison := sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum)?
+//   sum        := product (("+" | "-") product)*
+//   product    := unary (("*" | "/") unary)*
+//   unary      := "-" unary | number | arm "." metric | "(" or_expr ")"
+// Comparisons do not chain, arithmetic reads numbers only and `and`/`or`/`not` read conditions
+// only: a check that mixes them is refused with the column, rather than given a meaning.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+
+#include "study/plan.hpp"
+
+namespace ablate::study {
+
+struct Check::Node {
+  enum class Op {
+    number,
+    figure,
+    negate,
+    add,
+    subtract,
+    multiply,
+    divide,
+    less,
+    less_equal,
+    greater,
+    greater_equal,
+    equal,
+    not_equal,
+    logical_and,
+    logical_or,
+    logical_not
+  };
+  Op op = Op::number;
+  double number = 0;
+  FigureRef figure;
+  std::shared_ptr<const Node> left, right;
+};
+
+namespace {
+
+using Node = Check::Node;
+using Op = Node::Op;
+using NodePtr = std::shared_ptr<const Node>;
+
+struct Token {
+  enum class Kind { number, name, symbol, end };
+  Kind kind = Kind::end;
+  std::string text;
+  std::size_t column = 0;  // from 1
+};
+
+bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+
+std::string describe(const Token& token) {
+  return token.kind == Token::Kind::end ? "the end of the check" : "'" + token.text + "'";
+}
+
+class Parser {
+ public:
+  Parser(const std::string& text, const Location& where) : text_(text), where_(where) {}
+
+  Check parse() {
+    if (text_.find_first_not_of(" \t") == std::string::npos)
+      fail(1,
+           "the check is empty: write a condition over arm.metric figures, e.g. "
+           "\"a.test_accuracy > b.test_accuracy\"");
+    advance();
+    const Typed root = or_expr();
+    if (token_.kind != Token::Kind::end)
+      fail(token_.column,
+           "expected an operator, 'and', 'or' or the end of the check, got " + describe(token_));
+    if (!root.condition)
+      fail(1, "the check is a number, not a condition: compare it, e.g. \"" + text_ + " > 0\"");
+    return Check(root.node, figures_);
+  }
+
+ private:
+  struct Typed {
+    NodePtr node;
+    bool condition = false;  // a comparison or and/or/not, as opposed to a number
+    std::size_t column = 0;
+  };
+
+  [[noreturn]] void fail(std::size_t column, const std::string& message) const {
+    throw ConfigError("check \"" + text_ + "\", column " + std::to_string(column) + ": " + message,
+                      where_.str());
+  }
+
+  void advance() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
+    token_ = {Token::Kind::end, "", pos_ + 1};
+    if (pos_ >= text_.size()) return;
+    const std::size_t start = pos_;
+    const char c = text_[pos_];
+    if (is_digit(c) || (c == '.' && pos_ + 1 < text_.size() && is_digit(text_[pos_ + 1]))) {
+      while (pos_ < text_.size() && (is_digit(text_[pos_]) || text_[pos_] == '.')) ++pos_;
+      if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+        std::size_t exponent = pos_ + 1;
+        if (exponent < text_.size() && (text_[exponent] == '+' || text_[exponent] == '-'))
+          ++exponent;
+        if (exponent < text_.size() && is_digit(text_[exponent])) {
+          pos_ = exponent;
+          while (pos_ < text_.size() && is_digit(text_[pos_])) ++pos_;
+        }
+      }
+      token_ = {Token::Kind::number, text_.substr(start, pos_ - start), start + 1};
+      return;
+    }
+    if (is_name_start(c)) {
+      while (pos_ < text_.size() && is_name_char(text_[pos_])) ++pos_;
+      token_ = {Token::Kind::name, text_.substr(start, pos_ - start), start + 1};
+      return;
+    }
+    static const char* const kSymbols[] = {"<=", ">=", "==", "!=", "<", ">", "+",
+                                           "-",  "*",  "/",  "(",  ")", "."};
+    for (const char* symbol : kSymbols)
+      if (text_.compare(pos_, std::char_traits<char>::length(symbol), symbol) == 0) {
+        pos_ += std::char_traits<char>::length(symbol);
+        token_ = {Token::Kind::symbol, symbol, start + 1};
+        return;
+      }
+    fail(start + 1, "unexpected character '" + std::string(1, c) +
+                        "': a check has numbers, arm.metric figures, + - * / ( ), "
+                        "< <= > >= == != and 'and', 'or', 'not'");
+  }
+
+  bool at_symbol(const char* symbol) const {
+    return token_.kind == Token::Kind::symbol && token_.text == symbol;
+  }
+  bool at_word(const char* word) const {
+    return token_.kind == Token::Kind::name && token_.text == word;
+  }
+
+  static NodePtr make(Op op, NodePtr left, NodePtr right = nullptr) {
+    auto node = std::make_shared<Node>();
+    node->op = op;
+    node->left = std::move(left);
+    node->right = std::move(right);
+    return node;
+  }
+
+  void require(const Typed& operand, bool condition, const std::string& what) const {
+    if (operand.condition == condition) return;
+    fail(operand.column, condition ? what + " needs a condition (a comparison), got a number"
+                                   : what + " needs a number, got a condition (a comparison)");
+  }
+
+  Typed logical(Op op, const char* word, Typed (Parser::*operand)()) {
+    Typed left = (this->*operand)();
+    while (at_word(word)) {
+      advance();
+      Typed right = (this->*operand)();
+      require(left, true, std::string("'") + word + "'");
+      require(right, true, std::string("'") + word + "'");
+      left = {make(op, left.node, right.node), true, left.column};
+    }
+    return left;
+  }
+
+  Typed or_expr() { return logical(Op::logical_or, "or", &Parser::and_expr); }
+  Typed and_expr() { return logical(Op::logical_and, "and", &Parser::not_expr); }
+
+  Typed not_expr() {
+    if (!at_word("not")) return comparison();
+    const std::size_t column = token_.column;
+    advance();
+    const Typed operand = not_expr();
+    require(operand, true, "'not'");
+    return {make(Op::logical_not, operand.node), true, column};
+  }
+
+  std::optional<Op> comparison_op() const {
+    static const std::pair<const char*, Op> kComparisons[] = {
+        {"<", Op::less},           {"<=", Op::less_equal}, {">", Op::greater},
+        {">=", Op::greater_equal}, {"==", Op::equal},      {"!=", Op::not_equal}};
+    for (const auto& [symbol, op] : kComparisons)
+      if (at_symbol(symbol)) return op;
+    return std::nullopt;
+  }
+
+  Typed comparison() {
+    const Typed left = sum();
+    const auto op = comparison_op();
+    if (!op) return left;
+    const std::string symbol = token_.text;
+    advance();
+    const Typed right = sum();
+    require(left, false, "'" + symbol + "'");
+    require(right, false, "'" + symbol + "'");
+    if (comparison_op())
+      fail(token_.column, "comparisons do not chain: join them with 'and' (a < b and b < c)");
+    return {make(*op, left.node, right.node), true, left.column};
+  }
+
+  Typed arithmetic(Typed (Parser::*operand)(), const char* first, Op first_op, const char* second,
+                   Op second_op) {
+    Typed left = (this->*operand)();
+    while (at_symbol(first) || at_symbol(second)) {
+      const Op op = at_symbol(first) ? first_op : second_op;
+      const std::string symbol = token_.text;
+      advance();
+      const Typed right = (this->*operand)();
+      require(left, false, "'" + symbol + "'");
+      require(right, false, "'" + symbol + "'");
+      left = {make(op, left.node, right.node), false, left.column};
+    }
+    return left;
+  }
+
+  Typed sum() { return arithmetic(&Parser::product, "+", Op::add, "-", Op::subtract); }
+  Typed product() { return arithmetic(&Parser::unary, "*", Op::multiply, "/", Op::divide); }
+
+  Typed unary() {
+    const std::size_t column = token_.column;
+    if (at_symbol("-")) {
+      advance();
+      const Typed operand = unary();
+      require(operand, false, "unary '-'");
+      return {make(Op::negate, operand.node), false, column};
+    }
+    if (at_symbol("(")) {
+      advance();
+      Typed inner = or_expr();
+      if (!at_symbol(")"))
+        fail(token_.column, "expected ')' to close the '(' at column " + std::to_string(column) +
+                                ", got " + describe(token_));
+      advance();
+      inner.column = column;
+      return inner;
+    }
+    if (token_.kind == Token::Kind::number) return number();
+    if (token_.kind == Token::Kind::name && !at_word("and") && !at_word("or") && !at_word("not"))
+      return figure();
+    fail(column, "expected a number, an arm.metric figure, '-' or '(', got " + describe(token_));
+  }
+
+  Typed number() {
+    const Token token = token_;
+    char* end = nullptr;
+    const double value = std::strtod(token.text.c_str(), &end);
+    if (end != token.text.c_str() + token.text.size())
+      fail(token.column, "'" + token.text + "' is not a number");
+    advance();
+    if (token_.kind == Token::Kind::name && token_.column == token.column + token.text.size())
+      fail(token.column, "'" + token.text + token_.text + "' is not a number");
+    auto node = std::make_shared<Node>();
+    node->number = value;
+    return {node, false, token.column};
+  }
+
+  Typed figure() {
+    const Token arm = token_;
+    advance();
+    if (!at_symbol("."))
+      fail(token_.column, "expected '.' after '" + arm.text +
+                              "': a figure is written arm.metric, e.g. " + arm.text +
+                              ".test_accuracy");
+    advance();
+    if (token_.kind != Token::Kind::name)
+      fail(token_.column,
+           "expected a metric name after '" + arm.text + ".', got " + describe(token_));
+    auto node = std::make_shared<Node>();
+    node->op = Op::figure;
+    node->figure = {arm.text, token_.text};
+    if (std::find(figures_.begin(), figures_.end(), node->figure) == figures_.end())
+      figures_.push_back(node->figure);
+    advance();
+    return {node, false, arm.column};
+  }
+
+  const std::string& text_;
+  const Location& where_;
+  std::size_t pos_ = 0;
+  Token token_;
+  std::vector<FigureRef> figures_;
+};
+
+using Figure = std::function<double(const FigureRef&)>;
+
+double evaluate(const Node& node, const Figure& figure) {
+  auto value = [&](const NodePtr& child) { return evaluate(*child, figure); };
+  // A comparison that reads NaN is false, != included: a missing figure supports no finding.
+  auto compare = [&](auto holds) {
+    const double a = value(node.left), b = value(node.right);
+    return !std::isnan(a) && !std::isnan(b) && holds(a, b) ? 1.0 : 0.0;
+  };
+  switch (node.op) {
+    case Op::number: return node.number;
+    case Op::figure: return figure(node.figure);
+    case Op::negate: return -value(node.left);
+    case Op::add: return value(node.left) + value(node.right);
+    case Op::subtract: return value(node.left) - value(node.right);
+    case Op::multiply: return value(node.left) * value(node.right);
+    case Op::divide: return value(node.left) / value(node.right);
+    case Op::less: return compare([](double a, double b) { return a < b; });
+    case Op::less_equal: return compare([](double a, double b) { return a <= b; });
+    case Op::greater: return compare([](double a, double b) { return a > b; });
+    case Op::greater_equal: return compare([](double a, double b) { return a >= b; });
+    case Op::equal: return compare([](double a, double b) { return a == b; });
+    case Op::not_equal: return compare([](double a, double b) { return a != b; });
+    case Op::logical_and: return value(node.left) != 0 && value(node.right) != 0 ? 1.0 : 0.0;
+    case Op::logical_or: return value(node.left) != 0 || value(node.right) != 0 ? 1.0 : 0.0;
+    case Op::logical_not: return value(node.left) == 0 ? 1.0 : 0.0;
+  }
+  return std::nan("");
+}
+
+}  // namespace
+
+Check::Check() = default;
+
+Check::Check(std::shared_ptr<const Node> root, std::vector<FigureRef> figures)
+    : root_(std::move(root)), figures_(std::move(figures)) {}
+
+double Check::value(const Figure& figure) const {
+  return root_ ? evaluate(*root_, figure) : std::nan("");
+}
+
+bool Check::holds(const Figure& figure) const {
+  const double result = value(figure);
+  return !std::isnan(result) && result != 0;
+}
+
+Check parse_check(const std::string& text, const Location& where) {
+  return Parser(text, where).parse();
+}
+
+}  // namespace ablate::study

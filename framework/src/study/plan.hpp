@@ -1,0 +1,107 @@
+#pragma once
+// Studies: the trials an experiment file asks for beyond a single run, and the findings it states.
+//   `ablate reproduce FILE`: each [[arm]] x each seed of experiment.seeds, checked against its
+//                            [[expect]] findings;
+//   `ablate sweep FILE`:     each point of [sweep] (grid, zip or random over any keys) x each seed.
+// Everything here is decided before anything runs: a bad arm, sweep key or check is a ConfigError
+// naming file:line:col, like any other config error.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/experiment.hpp"
+
+namespace ablate {
+class Registry;
+}
+
+namespace ablate::study {
+
+/// One run of a study: what makes it differ from the base experiment, and the resolved
+/// experiment `ablate run` takes.
+struct Trial {
+  std::string id;                  // unique in the study, safe as a folder name: "fixed-s1", "p003-s2"
+  std::string group;               // shared by trials that differ only in seed: the arm's name, or
+                                   // the sweep point "train.lr=0.1 topology.hidden=[64]"
+  std::vector<Override> settings;  // the arm's or sweep point's keys (seed excluded), as --set texts
+  std::int64_t seed = 0;
+  std::string config;              // the trial's resolved TOML (no [[arm]] [[expect]] [sweep])
+};
+
+/// A figure a check reads: the mean over seeds of `metric` in summary.json of the arm's trials.
+struct FigureRef {
+  std::string arm;
+  std::string metric;
+  std::string str() const { return arm + "." + metric; }
+  bool operator==(const FigureRef&) const = default;
+};
+
+/// A parsed check expression (syntax in docs/EXPERIMENT_FILES.md): numbers, arm.metric figures,
+/// + - * / and unary -, parentheses, comparisons < <= > >= == !=, and `and` `or` `not`.
+class Check {
+ public:
+  struct Node;
+  Check();
+  Check(std::shared_ptr<const Node> root, std::vector<FigureRef> figures);
+  /// The figures it reads, each once, in order of first appearance.
+  const std::vector<FigureRef>& figures() const { return figures_; }
+  /// Evaluates with the given figure values; a comparison is 1 or 0. A NaN figure makes every
+  /// comparison that reads it false.
+  double value(const std::function<double(const FigureRef&)>& figure) const;
+  bool holds(const std::function<double(const FigureRef&)>& figure) const;
+
+ private:
+  std::shared_ptr<const Node> root_;
+  std::vector<FigureRef> figures_;
+};
+
+/// Parses `text`; ConfigError at `where` naming the column of the problem and what was expected.
+Check parse_check(const std::string& text, const Location& where);
+
+/// A finding an experiment records: a sentence and its check.
+struct Expectation {
+  std::string finding;
+  std::string text;  // the check as written
+  Check check;
+  Location where;
+};
+
+enum class StudyKind { reproduce, sweep };
+
+struct Study {
+  StudyKind kind = StudyKind::reproduce;
+  std::string name;                        // experiment.name
+  std::filesystem::path file;              // the experiment file, absolute
+  std::vector<std::string> parameters;     // keys the trials vary (results.csv columns), seed aside
+  std::vector<Trial> trials;               // groups in file order, seeds inner
+  std::vector<Expectation> expectations;   // reproduce only
+};
+
+/// The arms x seeds of `file` (overrides apply to every arm). ConfigError when the file has no
+/// [[arm]], when an arm sets an unknown key or a bad value, when a check names an unknown arm or
+/// a metric no plugin of that arm reports.
+Study plan_reproduce(const std::filesystem::path& file, const std::vector<Override>& overrides,
+                     Registry& registry);
+
+/// The [sweep] points x seeds of `file`. ConfigError when there is no [sweep], or a key or value
+/// of it is invalid (each point is validated like an experiment).
+Study plan_sweep(const std::filesystem::path& file, const std::vector<Override>& overrides,
+                 Registry& registry);
+
+/// The figures the host writes into every summary.json (train/trainer.cpp final_summary and
+/// add_schedule_figures, train/run.cpp): what a check may read of any arm, besides the figures
+/// the arm's plugins declare (PluginInfo::figures).
+const std::vector<std::string>& host_figures();
+
+/// What `file` asks for beyond its base run, for `ablate run` and `ablate check`; reading
+/// problems are left to them (an empty outline).
+struct StudyOutline {
+  std::size_t arms = 0;
+  bool sweep = false;
+};
+StudyOutline study_outline(const std::filesystem::path& file);
+
+}  // namespace ablate::study
