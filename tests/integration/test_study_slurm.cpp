@@ -175,6 +175,29 @@ TEST_CASE("a sweep on SLURM runs each trial as an array task and resumes only wh
   CHECK(trial_status(study, lost) == "ok");
   for (const auto& [id, status] : kept) CHECK(read_text(study / "trials" / id / "status.json") == status);
   CHECK(results_without_times(study) == on_slurm);
+
+  // A task whose node died mid-trial: status.json still says running, on a host that cannot be
+  // asked, and the queue no longer lists it. --status calls it lost (and does not wait for it);
+  // --resume resubmits it.
+  ablate::test::write_text(study / "trials" / lost / "status.json",
+                           R"({"status":"running","reason":"","exit_code":-1,"signal":"",)"
+                           R"("run_dir":"","seconds":1.0,"pid":4242,"host":"a-node-that-died"})");
+  const auto status = run_ablate("sweep --status " + shell_quote(study.string()));
+  INFO(status.output);
+  CHECK_THAT(status.output, Catch::Contains("4 trials: 1 lost, 3 ok"));
+  CHECK_THAT(status.output, Catch::Contains("left the SLURM queue without ending"));
+  const auto rerun = run_ablate("sweep --resume " + shell_quote(study.string()));
+  INFO(rerun.output);
+  REQUIRE(rerun.exit_code == 0);
+  CHECK_THAT(rerun.output, Catch::Contains("1 array tasks"));
+  CHECK(read_text(study / "slurm" / "trials-3.txt") == lost + "\n");
+  // Resumed again at once, the resubmitted trial is in the queue (or already done): not twice.
+  const auto again = run_ablate("sweep --resume " + shell_quote(study.string()));
+  INFO(again.output);
+  CHECK(!fs::exists(study / "slurm" / "trials-4.txt"));
+  const std::string final_failure = wait_until_all_ok(study, 4);
+  INFO(final_failure);
+  REQUIRE(final_failure.empty());
 }
 
 TEST_CASE("the SLURM backend without SLURM says so", "[slurm][e2e]") {
@@ -197,4 +220,5 @@ TEST_CASE("an unsafe --partition is a usage error", "[slurm][e2e]") {
                                  shell_quote((tmp / "out").string()));
   CHECK(result.exit_code == 2);
   CHECK_THAT(result.output, Catch::Contains("--partition 'debug;id' is not valid"));
+  CHECK(!fs::exists(tmp / "out"));  // refused before anything was written
 }

@@ -7,6 +7,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "ablate/error.hpp"
 #include "cli/commands.hpp"
@@ -116,15 +117,46 @@ int execute(const StudyDir& dir, const std::vector<std::string>& ids, int jobs) 
   return code;
 }
 
-/// Trials to run again: every one not ok, except those still running somewhere.
+/// The SLURM queue of a study on that backend (trial id -> squeue state); nothing for a local
+/// study, or when squeue cannot be asked (then a note says so).
+std::optional<std::map<std::string, std::string>> queue_of(const StudyDir& dir) {
+  if (dir.backend != "slurm") return std::nullopt;
+  try {
+    return slurm_queue(dir.path);
+  } catch (const std::exception& e) {
+    std::cout << "(SLURM queue unavailable: " << e.what() << ")\n";
+    return std::nullopt;
+  }
+}
+
+/// What a trial is doing now: its status.json, corrected by what that file cannot know. A local
+/// supervisor that died leaves "running" behind ("stale"); a SLURM task waits in the queue
+/// ("queued (PENDING)") or left it without ending, killed by SLURM or its node ("lost").
+std::string current_state(const TrialStatus& status, const std::string& id,
+                          const std::optional<std::map<std::string, std::string>>& queue) {
+  if (is_stale(status)) return "stale";
+  if (!queue || (status.status != "pending" && status.status != "running")) return status.status;
+  const auto it = queue->find(id);
+  if (it == queue->end()) return "lost";
+  return it->second == "RUNNING" ? "running" : "queued (" + it->second + ")";
+}
+
+bool in_progress(const std::string& state) {
+  return state == "running" || state.starts_with("queued");
+}
+
+/// Trials to run again: every one not ok, except those running or queued somewhere.
 std::vector<std::string> unfinished(const StudyDir& dir) {
+  const auto queue = queue_of(dir);
   std::vector<std::string> ids;
   for (const Trial& trial : dir.study.trials) {
     const TrialStatus status = read_status(dir.path, trial.id);
-    if (status.status == "ok") continue;
-    if (status.status == "running" && !is_stale(status)) {
-      std::cout << "skipping " << trial.id << ": still running (pid " << status.pid << " on "
-                << status.host << ")\n";
+    const std::string state = current_state(status, trial.id, queue);
+    if (state == "ok") continue;
+    if (in_progress(state)) {
+      std::cout << "skipping " << trial.id << ": " << state
+                << (status.pid > 0 ? " (pid " + std::to_string(status.pid) + " on " + status.host + ")" : "")
+                << "\n";
       continue;
     }
     ids.push_back(trial.id);
@@ -135,27 +167,20 @@ std::vector<std::string> unfinished(const StudyDir& dir) {
 /// A row per trial with its state (SLURM's queue state for trials waiting there); the report
 /// too once nothing is pending or running.
 int print_status(const StudyDir& dir) {
-  std::map<std::string, std::string> queue;
-  if (dir.backend == "slurm") {
-    try {
-      queue = slurm_queue(dir.path);
-    } catch (const std::exception& e) {
-      std::cout << "(SLURM queue unavailable: " << e.what() << ")\n";
-    }
-  }
+  const auto queue = queue_of(dir);
   std::vector<std::vector<std::string>> rows{
       {"trial", "group", "seed", "status", "seconds", "reason"}};
   std::map<std::string, std::size_t> counts;
+  bool busy = false;
   for (const Trial& trial : dir.study.trials) {
-    TrialStatus status = read_status(dir.path, trial.id);
-    if (is_stale(status)) status.status = "stale";  // its supervisor is gone: resume reruns it
-    if (const auto it = queue.find(trial.id);
-        it != queue.end() && (status.status == "pending" || status.status == "running"))
-      status.status = it->second == "RUNNING" ? "running" : "queued (" + it->second + ")";
-    ++counts[status.status];
-    rows.push_back({trial.id, trial.group, std::to_string(trial.seed), status.status,
+    const TrialStatus status = read_status(dir.path, trial.id);
+    const std::string state = current_state(status, trial.id, queue);
+    ++counts[state];
+    busy = busy || in_progress(state) || (state == "pending" && !queue && dir.backend == "slurm");
+    rows.push_back({trial.id, trial.group, std::to_string(trial.seed), state,
                     status.status == "pending" ? "" : fmt::format("{:.1f}", status.seconds),
-                    status.reason});
+                    state == "lost" ? "left the SLURM queue without ending: resume reruns it"
+                                    : status.reason});
   }
   std::cout << dir.study.name << " (" << command_name(dir.study.kind) << ", " << dir.backend
             << "): " << dir.path.string() << "\n\n"
@@ -164,9 +189,6 @@ int print_status(const StudyDir& dir) {
   for (const auto& [state, n] : counts)
     tally += (tally.empty() ? "" : ", ") + std::to_string(n) + " " + state;
   std::cout << dir.study.trials.size() << " trials: " << tally << "\n";
-  const bool busy = std::any_of(counts.begin(), counts.end(), [](const auto& c) {
-    return c.first == "pending" || c.first == "running" || c.first.starts_with("queued");
-  });
   return busy ? 0 : report(dir);
 }
 
@@ -224,6 +246,7 @@ int study_command(const std::vector<std::string>& args, StudyKind kind) {
                         " --resume");
     if (!vm["backend"].defaulted()) dir.backend = backend;
     dir.slurm = slurm_options(vm, dir.slurm);
+    if (dir.backend == "slurm") check_slurm_options(dir.slurm);
     const std::vector<std::string> ids = unfinished(dir);
     if (ids.empty()) {
       std::cout << "every trial of " << dir.path.string() << " has ended ok\n";
@@ -241,6 +264,7 @@ int study_command(const std::vector<std::string>& args, StudyKind kind) {
   dir.study = std::move(planned);
   dir.backend = backend;
   dir.slurm = slurm_options(vm, {});
+  if (backend == "slurm") check_slurm_options(dir.slurm);  // before anything is written
   std::vector<std::string> command{"ablate", name};
   command.insert(command.end(), args.begin(), args.end());
   write_study(dir, command);
