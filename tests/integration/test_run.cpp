@@ -77,6 +77,27 @@ TEST_CASE("a run leaves every file of its run directory, and its config reproduc
   CHECK(read_text(run_dir_of(other) / "metrics.jsonl") != metrics);
 }
 
+TEST_CASE("two threads: the same seed gives bit-identical metrics, run after run", "[e2e]") {
+  // Layers wide enough that the GEMMs are cut across the threads (nn/gemm_threading.hpp) and
+  // the optimizer step is split: what could make a multi-threaded run depend on timing.
+  TempDir tmp("ablate-threads");
+  std::string text = kExperiment;
+  text.replace(text.find("hidden = [64, 32]"), 17, "hidden = [256, 256]");
+  text.replace(text.find("threads = 1"), 11, "threads = 2");
+  text.replace(text.find("epochs = 6"), 10, "epochs = 3");
+  write_text(tmp / "threads.toml", text);
+  std::string first;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto r = run_ablate("run " + (tmp / "threads.toml").string() + " --out " + (tmp / "runs").string());
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    const std::string metrics = read_text(run_dir_of(r) / "metrics.jsonl");
+    CHECK_THAT(read_text(run_dir_of(r) / "manifest.json"), Catch::Contains("\"threads\":2"));
+    if (attempt == 0) first = metrics;
+    CHECK(metrics == first);
+  }
+}
+
 TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted metrics",
           "[e2e][resume]") {
   TempDir tmp("ablate-resume");
