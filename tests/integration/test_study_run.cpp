@@ -5,8 +5,10 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+
 #include <chrono>
 #include <future>
+#include <regex>
 #include <thread>
 
 #include "runs/json.hpp"
@@ -114,8 +116,12 @@ TEST_CASE(
   const auto c = run_ablate("compare " + (study / run_dir).string() + " " + study.string());
   INFO(c.output);
   REQUIRE(c.exit_code == 0);
-  CHECK_THAT(c.output, Catch::Contains("[1] " + (study / run_dir).filename().string()));
-  CHECK_THAT(c.output, Catch::Contains("[3] sweepy "));  // the second group of the study
+  // Short column headers; the legend names each column and its folder.
+  const std::string first_line = c.output.substr(0, c.output.find('\n'));
+  CHECK(std::regex_search(first_line, std::regex(R"(^figure +\[1\] +\[2\] +\[3\])")));
+  CHECK_THAT(c.output, Catch::Contains("[1]  " + (study / run_dir).filename().string() + " "));
+  CHECK_THAT(c.output, Catch::Contains((study / run_dir).string() + "\n"));
+  CHECK_THAT(c.output, Catch::Contains("[3]  sweepy "));  // the second group of the study
   CHECK_THAT(c.output, Catch::Contains("test_accuracy"));
   CHECK_THAT(c.output, Catch::Contains("±"));
   CHECK(run_ablate("compare " + (tmp / "nothing").string()).exit_code != 0);

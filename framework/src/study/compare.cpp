@@ -61,7 +61,7 @@ std::string compare_table(const std::vector<fs::path>& dirs) {
 
   std::vector<std::vector<std::string>> rows{{"figure"}};
   for (std::size_t i = 0; i < columns.size(); ++i)
-    rows[0].push_back(fmt::format("[{}] {}", i + 1, columns[i].label));
+    rows[0].push_back(fmt::format("[{}]", i + 1));  // labels can be long: they go in the legend
   for (const std::string& name : rows_order) {
     std::vector<std::string> row{name};
     for (const Column& c : columns) {
@@ -71,8 +71,10 @@ std::string compare_table(const std::vector<fs::path>& dirs) {
     rows.push_back(std::move(row));
   }
   std::string out = aligned_table(rows) + "\n";
+  std::vector<std::vector<std::string>> legend;
   for (std::size_t i = 0; i < columns.size(); ++i)
-    out += fmt::format("[{}] {}\n", i + 1, columns[i].source);
+    legend.push_back({fmt::format("[{}]", i + 1), columns[i].label, columns[i].source});
+  out += aligned_table(legend, /*header=*/false);
   return out;
 }
 

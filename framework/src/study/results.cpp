@@ -152,7 +152,7 @@ std::vector<std::string> figures_present(const std::vector<GroupSummary>& groups
   return {names.begin(), names.end()};
 }
 
-std::string aligned_table(const std::vector<std::vector<std::string>>& rows) {
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows, bool header) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows)
     for (std::size_t c = 0; c < row.size(); ++c) {
@@ -170,7 +170,7 @@ std::string aligned_table(const std::vector<std::vector<std::string>>& rows) {
   };
   for (std::size_t r = 0; r < rows.size(); ++r) {
     write_row(rows[r]);
-    if (r == 0) {
+    if (r == 0 && header) {
       std::vector<std::string> rule;
       for (std::size_t c = 0; c < rows[0].size(); ++c) rule.push_back(std::string(widths[c], '-'));
       write_row(rule);

@@ -49,8 +49,9 @@ std::vector<std::string> main_figures(const std::vector<std::string>& present,
 /// Every figure some group has, sorted.
 std::vector<std::string> figures_present(const std::vector<GroupSummary>& groups);
 
-/// Text columns padded to their widest cell (UTF-8 aware); the first row is the header, underlined.
-std::string aligned_table(const std::vector<std::vector<std::string>>& rows);
+/// Text columns padded to their widest cell (UTF-8 aware); with `header`, the first row is the
+/// header, underlined.
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows, bool header = true);
 
 /// table.txt: a row per group (ok/total trials, then mean ± std of each figure).
 std::string groups_table(const std::vector<GroupSummary>& groups,
