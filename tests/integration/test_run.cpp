@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <regex>
 #include <thread>
 
 #include "support.hpp"
@@ -54,6 +55,8 @@ TEST_CASE("a run leaves every file of its run directory, and its config reproduc
   CHECK(dir.parent_path().filename() == "e2e");
   const std::string summary = read_text(dir / "summary.json");
   CHECK_THAT(summary, Catch::Contains("\"status\":\"ok\""));
+  // The console ends with the figures a researcher looks for first.
+  CHECK(std::regex_search(first.output, std::regex(R"(done in [0-9.]+ s: test accuracy [0-9.]+%, val accuracy [0-9.]+%)")));
   CHECK_THAT(summary, Catch::Contains("\"test_accuracy\""));
   const std::string manifest = read_text(dir / "manifest.json");
   for (const char* key : {"\"seed\":3", "\"commit\"", "\"sha256\"", "\"compiler\"", "\"threads\":1"})

@@ -1,5 +1,6 @@
 #include "train/run.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -87,6 +88,16 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
   summary["seed"] = experiment.experiment.integer("seed");
   summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   dir.write("summary.json", summary.dump() + "\n");
+  if (result.status == "ok") {  // the figures a researcher looks for first, on the console too
+    std::string figures;
+    for (const auto& [key, label] : {std::pair{"test_accuracy", "test accuracy"},
+                                     std::pair{"val_accuracy", "val accuracy"},
+                                     std::pair{"forgetting", "forgetting"}})
+      if (const Json* value = summary.find(key); value && value->is_number())
+        figures += fmt::format("{}{} {:.2f}%", figures.empty() ? ": " : ", ", label,
+                               100 * value->as_number());
+    spdlog::info("done in {:.1f} s{}", summary.at("seconds").as_number(), figures);
+  }
   return result;
 }
 
