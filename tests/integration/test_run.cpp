@@ -155,7 +155,10 @@ TEST_CASE("bad experiments exit 2 naming the file, line and key", "[e2e]") {
   CHECK(run.exit_code == 2);
   CHECK_FALSE(fs::exists(tmp / "runs"));  // nothing is created for an invalid experiment
 
-  CHECK(run_ablate("run").exit_code == 2);
+  const auto no_file = run_ablate("run");
+  CHECK(no_file.exit_code == 2);  // says what is missing in the user's words, not an option's
+  CHECK_THAT(no_file.output, Catch::Contains("missing an argument; usage: ablate run FILE"));
+  CHECK_THAT(run_ablate("compare").output, Catch::Contains("usage: ablate compare DIR..."));
   CHECK(run_ablate("frobnicate").exit_code == 2);
   CHECK(run_ablate("run --help").exit_code == 0);
 }

@@ -25,7 +25,12 @@ bool parse(const std::vector<std::string>& args, const char* usage, po::options_
     std::cout << "usage: " << usage << "\n\n" << options << "\n";
     return false;
   }
-  po::notify(vm);
+  try {
+    po::notify(vm);
+  } catch (const po::required_option&) {
+    // The missing option is a positional one (FILE, DIR...): its internal name means nothing.
+    throw po::error(std::string("missing an argument; usage: ") + usage);
+  }
   return true;
 }
 
