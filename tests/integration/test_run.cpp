@@ -159,6 +159,11 @@ TEST_CASE("bad experiments exit 2 naming the file, line and key", "[e2e]") {
   CHECK(no_file.exit_code == 2);  // says what is missing in the user's words, not an option's
   CHECK_THAT(no_file.output, Catch::Contains("missing an argument; usage: ablate run FILE"));
   CHECK_THAT(run_ablate("compare").output, Catch::Contains("usage: ablate compare DIR..."));
+  // A negative seed is refused as out of range (it once wrapped to 2^64 - 1).
+  write_text(tmp / "good.toml", kExperiment);
+  const auto negative = run_ablate("check " + (tmp / "good.toml").string() + " --seed -1");
+  CHECK(negative.exit_code == 2);
+  CHECK_THAT(negative.output, Catch::Contains("experiment.seed = -1 is out of range: integer >= 0"));
   CHECK(run_ablate("frobnicate").exit_code == 2);
   CHECK(run_ablate("run --help").exit_code == 0);
 }

@@ -39,7 +39,7 @@ std::vector<Override> overrides(const po::variables_map& vm) {
   if (vm.count("set"))
     for (const auto& text : vm["set"].as<std::vector<std::string>>()) out.push_back(parse_override(text));
   if (vm.count("seed"))
-    out.push_back({"experiment.seed", std::to_string(vm["seed"].as<std::uint64_t>())});
+    out.push_back({"experiment.seed", std::to_string(vm["seed"].as<std::int64_t>())});
   return out;
 }
 
@@ -66,7 +66,7 @@ int run(const std::vector<std::string>& args) {
   po::options_description options("ablate run");
   options.add_options()("file", po::value<std::string>()->required(), "experiment TOML file")(
       "set", po::value<std::vector<std::string>>()->composing(), "override a key: --set train.lr=0.1")(
-      "seed", po::value<std::uint64_t>(), "the experiment's seed")(
+      "seed", po::value<std::int64_t>(), "the experiment's seed")(
       "out", po::value<std::string>()->default_value("runs"), "folder the run directory goes under");
   po::positional_options_description positional;
   positional.add("file", 1);
@@ -101,7 +101,7 @@ int check(const std::vector<std::string>& args) {
   po::options_description options("ablate check");
   options.add_options()("file", po::value<std::string>()->required(), "experiment TOML file")(
       "set", po::value<std::vector<std::string>>()->composing(), "override a key: --set train.lr=0.1")(
-      "seed", po::value<std::uint64_t>(), "the experiment's seed")(
+      "seed", po::value<std::int64_t>(), "the experiment's seed")(
       "print", "print the resolved experiment");
   po::positional_options_description positional;
   positional.add("file", 1);
