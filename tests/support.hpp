@@ -1,5 +1,6 @@
 #pragma once
 // Helpers shared by the tests: temporary folders, running the `ablate` binary, reading files.
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -88,6 +89,20 @@ inline std::filesystem::path newest_run_in(const std::filesystem::path& out,
     if (newest.empty() || name > newest.filename().string()) newest = e.path();
   }
   return newest;
+}
+
+inline std::size_t count_lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+/// The study directory `ablate sweep` / `ablate reproduce` printed ("... trials planned in DIR"),
+/// or empty when it printed none.
+inline std::filesystem::path study_dir_of(const CommandResult& r) {
+  const std::string marker = "trials planned in ";
+  const auto at = r.output.find(marker);
+  if (at == std::string::npos) return {};
+  const auto end = r.output.find('\n', at);
+  return r.output.substr(at + marker.size(), end - at - marker.size());
 }
 
 }  // namespace ablate::test

@@ -1,7 +1,7 @@
 // The research plugins (issue 5) in real runs of the `ablate` binary on sklearn's digits: EWC
 // at least halves forgetting on a two-task sequence; the router's oracle accuracy is never below
 // its final accuracy, with every figure present; runs of each topology killed mid-way resume to
-// the same metrics, bit for bit; the experiment files in experiments/ validate.
+// the same metrics, bit for bit.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
@@ -12,6 +12,7 @@
 
 namespace fs = std::filesystem;
 using ablate::test::CommandResult;
+using ablate::test::count_lines;
 using ablate::test::read_text;
 using ablate::test::run_ablate;
 using ablate::test::run_dir_of;
@@ -37,10 +38,6 @@ fs::path run_ok(const fs::path& file, const std::string& extra, const fs::path& 
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   return run_dir_of(r);
-}
-
-std::size_t count_lines(const std::string& text) {
-  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
 const char* kDigits = R"(

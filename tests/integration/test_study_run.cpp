@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "runs/json.hpp"
+#include "study/study_dir.hpp"
 #include "support.hpp"
 
 using namespace ablate::test;
@@ -32,19 +33,10 @@ std::string experiment(const std::string& name, const std::string& seeds,
          extra;
 }
 
-/// The study directory a sweep / reproduce printed ("... trials planned in DIR").
-fs::path study_dir_of(const CommandResult& r) {
-  const std::string marker = "trials planned in ";
-  const auto at = r.output.find(marker);
-  if (at == std::string::npos) return {};
-  const auto end = r.output.find('\n', at);
-  return r.output.substr(at + marker.size(), end - at - marker.size());
-}
-
 ablate::Json read_json(const fs::path& file) { return ablate::Json::parse(read_text(file)); }
 
 std::string status_of(const fs::path& study, const std::string& id) {
-  return read_json(study / "trials" / id / "status.json").at("status").as_string();
+  return ablate::study::read_status(study, id).status;
 }
 
 /// A file named `name` somewhere under `root` (empty if none), tolerating files that come and go.
@@ -55,14 +47,9 @@ fs::path find_file(const fs::path& root, const std::string& name) {
   return {};
 }
 
-std::size_t count_lines(const std::string& text) {
-  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
 std::vector<std::string> trial_ids(const fs::path& study) {
-  const ablate::Json manifest = read_json(study / "manifest.json");
   std::vector<std::string> ids;
-  for (const auto& t : manifest.at("trials").as_array()) ids.push_back(t.at("id").as_string());
+  for (const auto& trial : ablate::study::open_study(study).study.trials) ids.push_back(trial.id);
   return ids;
 }
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "study/slurm.hpp"
+#include "study/study_dir.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -44,23 +45,6 @@ threads = 1
 mode = "grid"
 keys = { "train.lr" = [0.05, 0.1] }
 )";
-
-/// The one study directory under <out>/<name>/.
-fs::path study_under(const fs::path& out) {
-  std::vector<fs::path> found;
-  for (const auto& name : fs::directory_iterator(out))
-    for (const auto& study : fs::directory_iterator(name.path())) found.push_back(study.path());
-  REQUIRE(found.size() == 1);
-  return found.front();
-}
-
-std::string trial_status(const fs::path& study, const std::string& id) {
-  const std::string json = read_text(study / "trials" / id / "status.json");
-  const auto at = json.find("\"status\"");
-  if (at == std::string::npos) return "";
-  const auto open = json.find('"', json.find(':', at) + 1);
-  return json.substr(open + 1, json.find('"', open + 1) - open - 1);
-}
 
 /// Polls `ablate sweep --status` until every trial ended ok; the last status output otherwise
 /// (with the array tasks' own output, for the failure message).
@@ -122,7 +106,8 @@ TEST_CASE("a sweep on SLURM runs each trial as an array task and resumes only wh
   INFO(submitted.output);
   REQUIRE(submitted.exit_code == 0);
   CHECK_THAT(submitted.output, Catch::Contains("4 array tasks"));
-  const fs::path study = study_under(base / "slurm");
+  const fs::path study = ablate::test::study_dir_of(submitted);
+  REQUIRE(!study.empty());
   CHECK(read_text(study / "slurm" / "trials-1.txt").size() > 0);
   CHECK_THAT(read_text(study / "slurm" / "array-1.sbatch"), Catch::Contains("#SBATCH --time=10"));
 
@@ -136,7 +121,7 @@ TEST_CASE("a sweep on SLURM runs each trial as an array task and resumes only wh
     return lines;
   }();
   REQUIRE(ids.size() == 4);
-  for (const auto& id : ids) CHECK(trial_status(study, id) == "ok");
+  for (const auto& id : ids) CHECK(ablate::study::read_status(study, id).status == "ok");
   // Each array task wrote its output where the script said.
   std::size_t task_outputs = 0;
   for (const auto& f : fs::directory_iterator(study / "slurm")) task_outputs += f.path().extension() == ".out";
@@ -148,7 +133,7 @@ TEST_CASE("a sweep on SLURM runs each trial as an array task and resumes only wh
   REQUIRE(local.exit_code == 0);
   const auto on_slurm = results_without_times(study);
   CHECK(on_slurm.size() == 4);
-  CHECK(on_slurm == results_without_times(study_under(base / "local")));
+  CHECK(on_slurm == results_without_times(ablate::test::study_dir_of(local)));
 
   // One trial loses its status and run: --resume (backend from the manifest) resubmits only it.
   const std::string lost = ids[2];
@@ -172,7 +157,7 @@ TEST_CASE("a sweep on SLURM runs each trial as an array task and resumes only wh
   const std::string resume_failure = wait_until_all_ok(study, 4);
   INFO(resume_failure);
   REQUIRE(resume_failure.empty());
-  CHECK(trial_status(study, lost) == "ok");
+  CHECK(ablate::study::read_status(study, lost).status == "ok");
   for (const auto& [id, status] : kept) CHECK(read_text(study / "trials" / id / "status.json") == status);
   CHECK(results_without_times(study) == on_slurm);
 
