@@ -165,3 +165,32 @@ TEST_CASE("a study directory holds the plan and reads back; statuses round-trip"
   CHECK_THROWS_AS(find_trial(back, "nope"), Error);
   CHECK_THROWS_AS(open_study(tmp.path()), Error);
 }
+
+TEST_CASE("a study resumed on another backend records it, for later --status and --resume",
+          "[study][study_dir]") {
+  test::TempDir tmp("ablate-study-backend");
+  StudyDir dir;
+  dir.study.kind = StudyKind::sweep;
+  dir.study.name = "moved";
+  dir.study.file = tmp / "missing.toml";
+  dir.study.trials = {make_trial("p000-s1", "train.lr=0.1", 1, {{"train.lr", "0.1"}})};
+  dir.path = new_study_path(tmp / "sweeps", dir.study);
+  write_study(dir, {"ablate", "sweep", "x.toml"});
+  REQUIRE(open_study(dir.path).backend == "local");
+
+  dir.backend = "slurm";
+  dir.slurm.partition = "debug";
+  dir.slurm.time = "00:10:00";
+  dir.slurm.cpus_per_task = 2;
+  record_backend(dir);
+  const StudyDir moved = open_study(dir.path);
+  CHECK(moved.backend == "slurm");
+  CHECK(moved.slurm.partition == "debug");
+  CHECK(moved.slurm.time == "00:10:00");
+  CHECK(moved.slurm.cpus_per_task == 2);
+  CHECK(moved.study.trials.size() == 1);  // the plan itself is untouched
+
+  dir.backend = "local";
+  record_backend(dir);
+  CHECK(open_study(dir.path).backend == "local");
+}

@@ -244,10 +244,13 @@ int study_command(const std::vector<std::string>& args, StudyKind kind) {
       throw ConfigError(dir.path.string() + " is a " + command_name(dir.study.kind) +
                         " study: resume it with ablate " + command_name(dir.study.kind) +
                         " --resume");
+    // What is left is judged on the backend the trials were started on; then the study moves.
+    const std::vector<std::string> ids = unfinished(dir);
+    const std::string started_on = dir.backend;
     if (!vm["backend"].defaulted()) dir.backend = backend;
     dir.slurm = slurm_options(vm, dir.slurm);
     if (dir.backend == "slurm") check_slurm_options(dir.slurm);
-    const std::vector<std::string> ids = unfinished(dir);
+    if (dir.backend != started_on || dir.backend == "slurm") record_backend(dir);
     if (ids.empty()) {
       std::cout << "every trial of " << dir.path.string() << " has ended ok\n";
       return report(dir);

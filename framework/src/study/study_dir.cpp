@@ -37,6 +37,17 @@ Json strings(const std::vector<std::string>& items) {
   return out;
 }
 
+/// The manifest's backend, and its SLURM options when it is slurm.
+void set_backend(Json& m, const StudyDir& dir) {
+  m["backend"] = dir.backend;
+  if (dir.backend != "slurm") return;
+  Json slurm = Json::object();
+  slurm["partition"] = dir.slurm.partition;
+  slurm["time"] = dir.slurm.time;
+  slurm["cpus_per_task"] = dir.slurm.cpus_per_task;
+  m["slurm"] = std::move(slurm);
+}
+
 Json manifest_json(const StudyDir& dir, const std::vector<std::string>& command) {
   const Study& study = dir.study;
   Json m = Json::object();
@@ -47,14 +58,7 @@ Json manifest_json(const StudyDir& dir, const std::vector<std::string>& command)
   m["created"] = created_now();
   m["command"] = strings(command);
   m["parameters"] = strings(study.parameters);
-  m["backend"] = dir.backend;
-  if (dir.backend == "slurm") {
-    Json slurm = Json::object();
-    slurm["partition"] = dir.slurm.partition;
-    slurm["time"] = dir.slurm.time;
-    slurm["cpus_per_task"] = dir.slurm.cpus_per_task;
-    m["slurm"] = std::move(slurm);
-  }
+  set_backend(m, dir);
   Json trials = Json::array();
   for (const Trial& trial : study.trials) {
     Json t = Json::object();
@@ -113,6 +117,12 @@ void write_study(const StudyDir& dir, const std::vector<std::string>& command) {
     write_atomic(folder / "config.toml", trial.config);
   }
   write_atomic(dir.path / kManifest, manifest_json(dir, command).dump() + "\n");
+}
+
+void record_backend(const StudyDir& dir) {
+  Json m = Json::parse(read_file(dir.path / kManifest));
+  set_backend(m, dir);
+  write_atomic(dir.path / kManifest, m.dump() + "\n");
 }
 
 bool is_study_dir(const fs::path& path) {

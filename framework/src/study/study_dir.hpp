@@ -37,6 +37,10 @@ std::filesystem::path new_study_path(const std::filesystem::path& root, const St
 /// An Error when the folder already holds a manifest.
 void write_study(const StudyDir& dir, const std::vector<std::string>& command);
 
+/// Rewrites the manifest's backend (and SLURM options) to `dir`'s: a study resumed on another
+/// backend is followed there by later --status and --resume.
+void record_backend(const StudyDir& dir);
+
 /// Reads a study directory back; an Error naming the folder when it is not one.
 /// Expectations are parsed again from their text (ConfigError if that fails).
 StudyDir open_study(const std::filesystem::path& path);
