@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <span>
 #include <utility>
@@ -28,28 +30,39 @@ struct SgdArgs {
   float lr, momentum, decay;
 };
 
+/// `keep ? old : updated`, as bit operations: GCC does not if-convert a float select in these
+/// loops, and a branch would stop them vectorising.
+inline float keep_or(std::uint32_t keep_mask, float old, float updated) {
+  return std::bit_cast<float>((std::bit_cast<std::uint32_t>(old) & keep_mask) |
+                              (std::bit_cast<std::uint32_t>(updated) & ~keep_mask));
+}
+
 template <unsigned Bits>
 void sgd_update(const SgdArgs& a) {
   float* __restrict p = a.value;
   const float* __restrict g = a.grad;
   float* __restrict buf = a.buffer;
   const float* __restrict mask = a.mask;
+  const float* __restrict frozen = a.frozen;
   for (std::size_t i = 0; i < a.size; ++i) {
+    // keep: all ones for a frozen entry (its value and buffer stay as they are), else zero.
+    std::uint32_t keep = 0;
     if constexpr ((Bits & kSgdFrozen) != 0)
-      if (a.frozen[i] != 0.0f) continue;
+      keep = 0u - static_cast<std::uint32_t>(frozen[i] != 0.0f);
     float d = g[i];
     if constexpr ((Bits & kSgdDecay) != 0) d += a.decay * p[i];
     if constexpr ((Bits & kSgdMasked) != 0) d *= mask[i];
     if constexpr ((Bits & kSgdMomentum) != 0) {
       // PyTorch starts the buffer at the first gradient: mu * 0 + d is exactly that.
       const float b = a.momentum * buf[i] + d;
-      buf[i] = b;
+      buf[i] = keep_or(keep, buf[i], b);
       if constexpr ((Bits & kSgdNesterov) != 0)
         d += a.momentum * b;
       else
         d = b;
     }
-    p[i] -= a.lr * d;
+    const float updated = p[i] - a.lr * d;
+    p[i] = keep_or(keep, p[i], updated);
   }
 }
 
