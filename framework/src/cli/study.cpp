@@ -32,10 +32,6 @@ using namespace ablate::study;
 constexpr int kFindingFails = 3;
 constexpr int kMaxJobs = 256;
 
-const char* command_name(StudyKind kind) {
-  return kind == StudyKind::sweep ? "sweep" : "reproduce";
-}
-
 /// The figures findings read ("metric" of "arm.metric"), so the table shows them too.
 std::vector<std::string> finding_metrics(const Study& study) {
   std::vector<std::string> metrics;
@@ -59,7 +55,7 @@ int report(const StudyDir& dir) {
   std::size_t not_ok = 0;
   for (const TrialOutcome& o : outcomes) not_ok += o.status.status != "ok";
   const std::string resume_hint =
-      "ablate " + std::string(command_name(dir.study.kind)) + " --resume " + dir.path.string();
+      "ablate " + std::string(to_string(dir.study.kind)) + " --resume " + dir.path.string();
   if (not_ok > 0)
     std::cout << "\n"
               << not_ok << " of " << outcomes.size()
@@ -102,7 +98,7 @@ int execute(const StudyDir& dir, const std::vector<std::string>& ids, int jobs) 
   if (dir.backend == "slurm") {
     const std::string job = submit_slurm(dir.path, ids, dir.slurm);
     std::cout << "submitted SLURM job " << job << ": " << ids.size() << " array tasks\n"
-              << "follow it with: ablate " << command_name(dir.study.kind) << " --status "
+              << "follow it with: ablate " << to_string(dir.study.kind) << " --status "
               << dir.path.string() << "\n";
     return 0;
   }
@@ -110,7 +106,7 @@ int execute(const StudyDir& dir, const std::vector<std::string>& ids, int jobs) 
   run_local(dir.path, ids, jobs);
   const int code = report(dir);
   if (was_interrupted()) {
-    std::cout << "interrupted: continue with ablate " << command_name(dir.study.kind)
+    std::cout << "interrupted: continue with ablate " << to_string(dir.study.kind)
               << " --resume " << dir.path.string() << "\n";
     return 1;
   }
@@ -182,7 +178,7 @@ int print_status(const StudyDir& dir) {
                     state == "lost" ? "left the SLURM queue without ending: resume reruns it"
                                     : status.reason});
   }
-  std::cout << dir.study.name << " (" << command_name(dir.study.kind) << ", " << dir.backend
+  std::cout << dir.study.name << " (" << to_string(dir.study.kind) << ", " << dir.backend
             << "): " << dir.path.string() << "\n\n"
             << aligned_table(rows) << "\n";
   std::string tally;
@@ -194,7 +190,7 @@ int print_status(const StudyDir& dir) {
 
 /// `ablate sweep` and `ablate reproduce`: one command line, planned by `kind`.
 int study_command(const std::vector<std::string>& args, StudyKind kind) {
-  const std::string name = command_name(kind);
+  const std::string name = to_string(kind);
   po::options_description options("ablate " + name);
   options.add_options()("file", po::value<std::string>(), "experiment TOML file")(
       "set", po::value<std::vector<std::string>>()->composing(),
@@ -241,8 +237,8 @@ int study_command(const std::vector<std::string>& args, StudyKind kind) {
   if (vm.count("resume")) {
     StudyDir dir = open_study(vm["resume"].as<std::string>());
     if (dir.study.kind != kind)
-      throw ConfigError(dir.path.string() + " is a " + command_name(dir.study.kind) +
-                        " study: resume it with ablate " + command_name(dir.study.kind) +
+      throw ConfigError(dir.path.string() + " is a " + to_string(dir.study.kind) +
+                        " study: resume it with ablate " + to_string(dir.study.kind) +
                         " --resume");
     // What is left is judged on the backend the trials were started on; then the study moves.
     const std::vector<std::string> ids = unfinished(dir);

@@ -23,19 +23,19 @@ namespace {
 constexpr const char* kMetricsFile = "metrics.jsonl";
 constexpr const char* kConfigFile = "config.toml";
 
-void check_folder_name(const std::string& experiment) {
-  if (experiment.empty() || experiment == "." || experiment == ".." ||
-      experiment.find('/') != std::string::npos || experiment.find('\0') != std::string::npos)
-    throw Error("experiment name '" + experiment +
+}  // namespace
+
+void check_folder_name(const std::string& name, const std::string& what) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos)
+    throw Error(what + " '" + name +
                 "' cannot be a folder name (it must be non-empty, without '/', and not '.' or "
                 "'..')");
 }
 
-}  // namespace
-
 RunDirectory RunDirectory::create(const std::filesystem::path& root, const std::string& experiment,
                                   const std::string& config_toml) {
-  check_folder_name(experiment);
+  check_folder_name(experiment, "experiment name");
   const std::filesystem::path parent = root / experiment;
   create_folders(parent);
   // A random id, and create_directory failing on an existing folder, keep runs apart even when
@@ -53,11 +53,16 @@ RunDirectory RunDirectory::create(const std::filesystem::path& root, const std::
       continue;
     }
     write_atomic(staging / kConfigFile, config_toml);
+    // rename(2) replaces only an empty folder, and every run folder holds its config: a name
+    // taken meanwhile fails here (never clobbered), and the next attempt draws another.
     const std::filesystem::path dir = parent / name;
-    if (std::filesystem::exists(dir)) continue;  // leaves the hidden folder; never clobbers a run
     std::filesystem::rename(staging, dir, error);
-    if (error) throw Error("cannot rename " + staging.string() + " to " + dir.string() + ": " + error.message(), dir.string());
-    return RunDirectory(dir);
+    if (!error) return RunDirectory(dir);
+    std::filesystem::remove_all(staging);
+    if (error != std::errc::directory_not_empty && error != std::errc::file_exists)
+      throw Error("cannot rename " + staging.string() + " to " + dir.string() + ": " +
+                      error.message(),
+                  dir.string());
   }
   throw Error("cannot find an unused run folder name under " + parent.string(), parent.string());
 }

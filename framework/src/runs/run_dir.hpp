@@ -10,6 +10,10 @@
 
 namespace ablate {
 
+/// An Error unless `name` can be one folder's name (non-empty, no '/', not "." or ".."), naming
+/// it as `what` ("experiment name").
+void check_folder_name(const std::string& name, const std::string& what);
+
 /// The local time as yyyymmdd-hhmmss (run and study folder names).
 std::string timestamp_now();
 

@@ -18,7 +18,11 @@
 #include "plugins/registry.hpp"
 
 namespace ablate::study {
+
 namespace fs = std::filesystem;
+
+const char* to_string(StudyKind kind) { return kind == StudyKind::sweep ? "sweep" : "reproduce"; }
+
 namespace {
 
 /// Trials that differ only in seed: an arm, or a sweep point.

@@ -71,6 +71,9 @@ struct Expectation {
 
 enum class StudyKind { reproduce, sweep };
 
+/// "reproduce" or "sweep": the command and the manifest's `kind`.
+const char* to_string(StudyKind kind);
+
 struct Study {
   StudyKind kind = StudyKind::reproduce;
   std::string name;                        // experiment.name

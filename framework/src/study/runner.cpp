@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "ablate/error.hpp"
+#include "config/suggest.hpp"
 #include "runs/manifest.hpp"
 #include "runs/run_dir.hpp"
 #include "util/atomic_file.hpp"
@@ -105,12 +106,6 @@ std::string last_error_line(const std::string& text) {
   return last_error.empty() ? last : last_error;
 }
 
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
-  return out;
-}
-
 }  // namespace
 
 TrialStatus run_trial(const fs::path& study_dir, const std::string& id, const fs::path& binary,
@@ -135,7 +130,7 @@ TrialStatus run_trial(const fs::path& study_dir, const std::string& id, const fs
 
   const fs::path output = folder / "output.txt";
   const std::uintmax_t output_start = fs::exists(output) ? fs::file_size(output) : 0;
-  std::ofstream(output, std::ios::app) << "=== " << timestamp_now() << " " << join(argv) << "\n";
+  std::ofstream(output, std::ios::app) << "=== " << timestamp_now() << " " << join(argv, " ") << "\n";
   const std::set<fs::path> existing = run_dirs(folder);
 
   const auto start = std::chrono::steady_clock::now();

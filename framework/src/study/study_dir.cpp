@@ -20,7 +20,6 @@ namespace {
 constexpr const char* kManifest = "manifest.json";
 constexpr const char* kStatus = "status.json";
 
-const char* kind_name(StudyKind kind) { return kind == StudyKind::sweep ? "sweep" : "reproduce"; }
 
 std::string created_now() {
   const std::time_t now = std::time(nullptr);
@@ -51,7 +50,7 @@ void set_backend(Json& m, const StudyDir& dir) {
 Json manifest_json(const StudyDir& dir, const std::vector<std::string>& command) {
   const Study& study = dir.study;
   Json m = Json::object();
-  m["kind"] = kind_name(study.kind);
+  m["kind"] = to_string(study.kind);
   m["name"] = study.name;
   m["source"] = study.file.string();
   m["source_sha256"] = fs::exists(study.file) ? sha256_file(study.file) : "";
@@ -89,13 +88,6 @@ Json manifest_json(const StudyDir& dir, const std::vector<std::string>& command)
   return m;
 }
 
-/// A trial id becomes a folder name: refuse anything that could leave trials/.
-void check_trial_id(const std::string& id) {
-  if (id.empty() || id == "." || id == ".." || id.find('/') != std::string::npos ||
-      id.find('\0') != std::string::npos)
-    throw Error("trial id '" + id + "' cannot be a folder name");
-}
-
 }  // namespace
 
 fs::path new_study_path(const fs::path& root, const Study& study) {
@@ -111,7 +103,7 @@ void write_study(const StudyDir& dir, const std::vector<std::string>& command) {
   if (fs::exists(dir.path / kManifest))
     throw Error(dir.path.string() + " already holds a study (manifest.json)");
   for (const Trial& trial : dir.study.trials) {
-    check_trial_id(trial.id);
+    check_folder_name(trial.id, "trial id");  // refuse anything that could leave trials/
     const fs::path folder = trial_path(dir.path, trial.id);
     create_folders(folder);
     write_atomic(folder / "config.toml", trial.config);
@@ -144,7 +136,8 @@ StudyDir open_study(const fs::path& path) {
   StudyDir dir;
   dir.path = path;
   Study& study = dir.study;
-  study.kind = m.at("kind").as_string() == "sweep" ? StudyKind::sweep : StudyKind::reproduce;
+  study.kind = m.at("kind").as_string() == to_string(StudyKind::sweep) ? StudyKind::sweep
+                                                                      : StudyKind::reproduce;
   study.name = m.at("name").as_string();
   study.file = m.at("source").as_string();
   for (const Json& p : m.at("parameters").as_array()) study.parameters.push_back(p.as_string());
@@ -157,7 +150,7 @@ StudyDir open_study(const fs::path& path) {
   for (const Json& t : m.at("trials").as_array()) {
     Trial trial;
     trial.id = t.at("id").as_string();
-    check_trial_id(trial.id);
+    check_folder_name(trial.id, "trial id");  // refuse anything that could leave trials/
     trial.group = t.at("group").as_string();
     trial.seed = t.at("seed").as_integer();
     for (const auto& [key, value] : t.at("settings").as_object())

@@ -84,10 +84,7 @@ ProgramResult run_program(const std::vector<std::string>& argv) {
   for (const pollfd& fd : fds)
     if (fd.fd >= 0) ::close(fd.fd);
 
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return result;
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.exit_code = wait_program(pid).exit_code;
   return result;
 }
 
