@@ -181,17 +181,15 @@ void Dense::backward(const ConstMatrixRef& x, const ConstMatrixRef& dy, bool wan
     auto grad = weight.grad.middleRows(first, units);
     gemm(Transpose::yes, Transpose::no, 1.0f, dpre.middleCols(first, units), x, 0.0f, grad);
     if (weight.has_mask()) grad.array() *= weight.mask.middleRows(first, units).array();
-  });
-
-  if (weights_train) {
-    if (!trainable_.empty()) {
-      for (int unit = 0; unit < out_features_; ++unit) {
+    if (!trainable_.empty())  // frozen units of the block: no gradient
+      for (Eigen::Index unit = first; unit < first + units; ++unit) {
         if (trainable_[static_cast<std::size_t>(unit)]) continue;
         weight.grad.row(unit).setZero();
         bias.grad(0, unit) = 0.0f;
       }
-    }
-  } else {  // the whole layer is frozen: no product needed
+  });
+
+  if (!weights_train) {  // the whole layer is frozen: no product needed
     weight.grad.setZero();
     bias.grad.setZero();
   }

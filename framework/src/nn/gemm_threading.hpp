@@ -18,6 +18,11 @@ enum class GemmThreading {
   blas,
 };
 
+/// gemm() cuts a side of C across threads only if each gets at least this many of its rows or
+/// columns; the optimizer cuts a layer's rows by the same rule, so each thread updates the rows
+/// whose gradient it computed.
+inline constexpr std::size_t kMinCutSide = 16;
+
 /// Calls body(begin, end) for each block of a layer's `units` that gemm() would give one thread
 /// of a product of `macs` multiply-adds (its cut of C's rows or columns of units), each on that
 /// thread; once with [0, units), on the calling thread, when gemm() would not cut the units.

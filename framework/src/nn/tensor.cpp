@@ -25,7 +25,6 @@ std::atomic<GemmThreading> threading{GemmThreading::host};
 // of it to another thread costs about as much as it saves. The MLP's 32 x 256 x 10 output layer
 // stays whole; its 32 x 784 x 256 and 32 x 256 x 256 products are cut.
 constexpr double kCutFromMacs = 1 << 18;
-constexpr std::size_t kMinCutSide = 16;  // rows or columns per thread, at least
 
 /// Threads to cut a product of `macs` multiply-adds across; 1: do not cut.
 std::size_t cut_parts(double macs) {

@@ -24,6 +24,7 @@
 #include "ablate/params.hpp"
 #include "ablate/state.hpp"
 #include "ablate/tensor.hpp"
+#include "nn/gemm_threading.hpp"
 #include "nn/parallel.hpp"
 
 namespace ablate {
@@ -68,7 +69,7 @@ class Optimizer {
       for (std::size_t i = 0; i < params_.size(); ++i) {
         const Matrix& value = params_[i]->value;
         const auto rows = static_cast<std::size_t>(value.rows());
-        const bool by_rows = rows >= 16 * parts;  // else too few rows to share: cut elements
+        const bool by_rows = rows >= kMinCutSide * parts;  // else too few rows: cut elements
         const std::size_t row_size = by_rows ? static_cast<std::size_t>(value.cols()) : 1;
         const Block block =
             cut(by_rows ? rows : static_cast<std::size_t>(value.size()), parts, part);
