@@ -117,22 +117,30 @@ void record_backend(const StudyDir& dir) {
   write_atomic(dir.path / kManifest, m.dump() + "\n");
 }
 
-bool is_study_dir(const fs::path& path) {
-  if (!fs::is_regular_file(path / kManifest)) return false;
+namespace {
+
+/// The manifest at `path` when it is a study's (an object with kind and trials), parsed once.
+std::optional<Json> study_manifest(const fs::path& path) {
+  if (!fs::is_regular_file(path / kManifest)) return std::nullopt;
   try {
-    const Json m = Json::parse(read_file(path / kManifest));
-    return m.is_object() && m.contains("trials") && m.contains("kind");
+    Json m = Json::parse(read_file(path / kManifest));
+    if (m.is_object() && m.contains("trials") && m.contains("kind")) return m;
   } catch (const Error&) {
-    return false;
   }
+  return std::nullopt;
 }
 
+}  // namespace
+
+bool is_study_dir(const fs::path& path) { return study_manifest(path).has_value(); }
+
 StudyDir open_study(const fs::path& path) {
-  if (!is_study_dir(path))
+  const std::optional<Json> manifest = study_manifest(path);
+  if (!manifest)
     throw Error(path.string() +
                 " is not a study directory (no manifest.json with trials; "
                 "ablate sweep and ablate reproduce make them)");
-  const Json m = Json::parse(read_file(path / kManifest), (path / kManifest).string());
+  const Json& m = *manifest;
   StudyDir dir;
   dir.path = path;
   Study& study = dir.study;
