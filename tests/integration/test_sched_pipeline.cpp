@@ -15,6 +15,7 @@
 #include "stats/sum_cache_io.hpp"
 #include "support.hpp"
 #include "train/trainer.hpp"
+#include "unit/test_research_support.hpp"
 #include "util/atomic_file.hpp"
 
 using namespace ablate;
@@ -136,12 +137,9 @@ TEST_CASE("backward: phase 0 changes the output layer's parameters and nothing e
   const Trained run = train(experiment_text("backward"), {{"train.momentum", "0.9"}});
   REQUIRE(run.checkpoints.size() >= 3);
   // The initial parameters: the same topology built from the same stream as the trainer's.
-  Registry registry;
-  registry.load(fs::path(ABLATE_PLUGIN_BUILD_DIR) / "mlp.so");
-  const auto topology = registry.create<Topology>(
-      Kind::topology, "mlp",
-      Params({{"hidden", std::vector<std::int64_t>{32, 16}}, {"activation", std::string("relu")},
-              {"dropout", 0.0}, {"heads", std::string("shared")}}));
+  // mlp's declared defaults (as the experiment's) with the experiment's hidden layers.
+  const auto topology = make_plugin<Topology>(Kind::topology, "mlp",
+                                              {{"hidden", std::vector<std::int64_t>{32, 16}}});
   DataShape shape;
   shape.features = 64;
   shape.classes = 10;
