@@ -2,13 +2,20 @@
 // Helpers shared by the tests: temporary folders, running the `ablate` binary, reading files.
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
+#include <vector>
+
+#include "util/program.hpp"
 
 namespace ablate::test {
 
@@ -103,6 +110,34 @@ inline std::filesystem::path study_dir_of(const CommandResult& r) {
   if (at == std::string::npos) return {};
   const auto end = r.output.find('\n', at);
   return r.output.substr(at + marker.size(), end - at - marker.size());
+}
+
+/// A run killed mid-way: its run directory, and how the process ended.
+struct KilledRun {
+  std::filesystem::path dir;  // empty if `ready` never held before the timeout
+  ProgramExit exit;
+};
+
+/// Starts `ablate run ARGS` (ARGS ending with its --out OUT), waits until `ready(dir)` holds for
+/// the run directory it makes under OUT/<experiment>/, then SIGKILLs and reaps it. On timeout it
+/// is killed all the same (no run outlives its test) and `dir` is empty.
+inline KilledRun kill_run_when(const std::vector<std::string>& args,
+                               const std::filesystem::path& out, const std::string& experiment,
+                               const std::function<bool(const std::filesystem::path&)>& ready,
+                               std::chrono::seconds timeout, const std::filesystem::path& log) {
+  std::vector<std::string> argv{"env", "-u", "ABLATE_PLUGIN_PATH", ABLATE_BINARY, "run"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const int pid = start_program(argv, log);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::filesystem::path dir;
+  while (std::chrono::steady_clock::now() < deadline) {
+    dir = newest_run_in(out, experiment);
+    if (!dir.empty() && ready(dir)) break;
+    dir.clear();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, SIGKILL);
+  return {dir, wait_program(pid)};
 }
 
 }  // namespace ablate::test

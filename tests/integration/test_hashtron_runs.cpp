@@ -122,22 +122,14 @@ TEST_CASE("ablate run: the backward pipeline reports its figures, and resumed af
   // Killed by SIGKILL mid-run (checkpoints land after every unit), then resumed: the same
   // metrics, sum cache and final checkpoint, byte for byte.
   const fs::path out = tmp / "killed";
-  const int pid = ablate::start_program(
-      {"env", "-u", "ABLATE_PLUGIN_PATH", ABLATE_BINARY, "run", (tmp / "pipeline.toml").string(),
-       "--out", out.string()},
-      tmp / "killed.log");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  fs::path dir;
-  // Wait for the third stage row (of 8): past phase 0 and a hidden layer, with most still to do.
-  while (dir.empty() || rows_of(dir, "stage").size() < 3) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    dir = newest_run_in(out, "pipeline");
-    if (!dir.empty() && !fs::exists(dir / "metrics.jsonl")) dir.clear();
-  }
-  ::kill(pid, SIGKILL);
-  const ablate::ProgramExit killed = ablate::wait_program(pid);
-  REQUIRE(killed.signal == SIGKILL);  // it was still running: the resume has work to do
+  // Killed at the third stage row (of 8): past phase 0 and a hidden layer, most still to do.
+  const KilledRun killed = kill_run_when(
+      {(tmp / "pipeline.toml").string(), "--out", out.string()}, out, "pipeline",
+      [](const fs::path& run) { return rows_of(run, "stage").size() >= 3; },
+      std::chrono::seconds(120), tmp / "killed.log");
+  const fs::path dir = killed.dir;
+  REQUIRE(!dir.empty());
+  REQUIRE(killed.exit.signal == SIGKILL);  // it was still running: the resume has work to do
   REQUIRE_FALSE(fs::exists(dir / "summary.json"));
   const auto resumed = run_ablate("resume " + dir.string());
   INFO(resumed.output);

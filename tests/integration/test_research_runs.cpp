@@ -230,20 +230,15 @@ samples = 50
       REQUIRE(count_lines(expected) >= 24);
       for (std::size_t kill_after : {3u, 5u, 12u}) {
         const fs::path out = tmp / ("killed" + std::to_string(kill_after));
-        const std::string pid_file = (tmp / "pid").string();
-        ablate::test::run_command("env -u ABLATE_PLUGIN_PATH sh -c 'echo $$ > " + pid_file +
-                                  "; exec " + std::string(ABLATE_BINARY) + " run " + file.string() +
-                                  " --out " + out.string() + "' > /dev/null 2>&1 &");
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        fs::path dir;
-        for (;;) {
-          dir = ablate::test::newest_run_in(out, name);
-          if (!dir.empty() && count_lines(read_text(dir / "metrics.jsonl")) >= kill_after) break;
-          REQUIRE(std::chrono::steady_clock::now() < deadline);
-          std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        ::kill(std::stoi(read_text(pid_file)), SIGKILL);
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const fs::path dir =
+            ablate::test::kill_run_when(
+                {file.string(), "--out", out.string()}, out, name,
+                [&](const fs::path& run) {
+                  return count_lines(read_text(run / "metrics.jsonl")) >= kill_after;
+                },
+                std::chrono::seconds(120), tmp / "killed.log")
+                .dir;
+        REQUIRE(!dir.empty());
         const auto resumed = run_ablate("resume " + dir.string());
         INFO(name << " killed after " << kill_after << " rows\n" << resumed.output);
         REQUIRE(resumed.exit_code == 0);

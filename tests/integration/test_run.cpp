@@ -108,23 +108,15 @@ TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted m
   for (std::size_t kill_after : {0u, 1u, 3u, 5u}) {
     DYNAMIC_SECTION("killed after " << kill_after << " rows") {
       const fs::path out = tmp / ("killed" + std::to_string(kill_after));
-      const std::string pid_file = (tmp / "pid").string();
-      run_command("env -u ABLATE_PLUGIN_PATH sh -c 'echo $$ > " + pid_file + "; exec " +
-                  std::string(ABLATE_BINARY) + " run " + (tmp / "e2e.toml").string() + " --out " +
-                  out.string() + "' > /dev/null 2>&1 &");
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-      fs::path dir;
-      for (;;) {
-        dir = newest_run_in(out, "e2e");
-        if (!dir.empty() && (kill_after == 0 ||
-                             count_lines(read_text(dir / "metrics.jsonl")) >= kill_after))
-          break;
-        REQUIRE(std::chrono::steady_clock::now() < deadline);
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-      const int pid = std::stoi(read_text(pid_file));
-      ::kill(pid, SIGKILL);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const fs::path dir =
+          kill_run_when({(tmp / "e2e.toml").string(), "--out", out.string()}, out, "e2e",
+                        [&](const fs::path& run) {
+                          return kill_after == 0 ||
+                                 count_lines(read_text(run / "metrics.jsonl")) >= kill_after;
+                        },
+                        std::chrono::seconds(60), tmp / "killed.log")
+              .dir;
+      REQUIRE(!dir.empty());
       const auto resumed = run_ablate("resume " + dir.string());
       INFO(resumed.output);
       REQUIRE(resumed.exit_code == 0);
