@@ -130,7 +130,7 @@ TEST_CASE("backward: the output units train first in every one of 10 seeds, then
   }
 }
 
-TEST_CASE("backward: phase 0 changes the output layer's parameters and nothing else; each later "
+TEST_CASE("backward: phase 0 changes the output layer's parameters and nothing else, each later "
           "stage only its own layer", "[sched][acceptance]") {
   // With momentum: a frozen unit's parameters are skipped by the optimizer, so the velocity it
   // gathered while it trained does not move it either.
@@ -238,7 +238,7 @@ TEST_CASE("the sum cache survives an interruption at any checkpoint with identic
   }
 }
 
-TEST_CASE("kill -9 and resume leave the sum cache of an uninterrupted run; a flipped byte in it "
+TEST_CASE("kill -9 and resume leave the sum cache of an uninterrupted run, a flipped byte in it "
           "is refused", "[sched][acceptance][resume]") {
   TempDir tmp("ablate-sched-kill");
   write_text(tmp / "sched.toml",
@@ -254,20 +254,17 @@ TEST_CASE("kill -9 and resume leave the sum cache of an uninterrupted run; a fli
   const std::string expected = sums_in(reference_dir);
 
   const fs::path out = tmp / "killed";
-  run_command("env -u ABLATE_PLUGIN_PATH sh -c 'echo $$ > " + (tmp / "pid").string() + "; exec " +
-              std::string(ABLATE_BINARY) + " run " + args + out.string() + "' > /dev/null 2>&1 &");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  fs::path dir;
-  for (;;) {  // kill once some stages are done
-    dir = newest_run_in(out, "sched");
-    if (!dir.empty() && fs::exists(dir / "metrics.jsonl") &&
-        read_text(dir / "metrics.jsonl").find("\"kind\":\"stage\"") != std::string::npos)
-      break;
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  ::kill(std::stoi(read_text(tmp / "pid")), SIGKILL);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const fs::path dir =
+      kill_run_when({(tmp / "sched.toml").string(), "--set", "orderer.rounds=20", "--out",
+                     out.string()},
+                    out, "sched",
+                    [](const fs::path& run) {  // kill once some stages are done
+                      return read_text(run / "metrics.jsonl").find("\"kind\":\"stage\"") !=
+                             std::string::npos;
+                    },
+                    std::chrono::seconds(60), tmp / "killed.log")
+          .dir;
+  REQUIRE(!dir.empty());
   REQUIRE_FALSE(fs::exists(dir / "summary.json"));  // killed mid-run (60 stages take ~1 s)
   const auto resumed = test::run_ablate("resume " + dir.string());
   INFO(resumed.output);

@@ -56,7 +56,7 @@ std::vector<std::string> trial_ids(const fs::path& study) {
 }  // namespace
 
 TEST_CASE(
-    "a 2-point x 2-seed sweep runs 4 trials into results.csv and a mean ± std table; "
+    "a 2-point x 2-seed sweep runs 4 trials into results.csv and a mean ± std table, "
     "compare puts it beside a run",
     "[study][e2e]") {
   TempDir tmp("ablate-sweep");
@@ -143,7 +143,7 @@ TEST_CASE("a trial whose run fails fails alone, with its reason", "[study][e2e]"
 }
 
 TEST_CASE(
-    "a trial killed mid-run is recorded as killed; --resume continues it from its "
+    "a trial killed mid-run is recorded as killed, --resume continues it from its "
     "checkpoint with the planned config, whatever the file says now",
     "[study][e2e]") {
   TempDir tmp("ablate-sweep-kill");
@@ -202,7 +202,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "reproduce checks its findings: one holds and one fails -> exit 3 and findings.txt; "
+    "reproduce checks its findings: one holds and one fails -> exit 3 and findings.txt, "
     "a failed arm leaves its finding unevaluated -> exit 1",
     "[study][e2e]") {
   TempDir tmp("ablate-reproduce");

@@ -107,7 +107,7 @@ TEST_CASE("single: validation is carved stratified from the train pool, test kep
   CHECK(data.warnings.empty());
 }
 
-TEST_CASE("n_train and n_test subsample stratified; too many is an error", "[data]") {
+TEST_CASE("n_train and n_test subsample stratified, too many is an error", "[data]") {
   const Source source = make_source("toy", {100, 60, 40});
   const PreparedData data = prepare_data(
       {source}, split_with({{"val_fraction", 0.1}, {"n_train", std::int64_t{30}},
@@ -299,7 +299,7 @@ TEST_CASE("datasets that cannot be combined, and modes of one dataset given two"
                     Catch::Contains("broken") && Catch::Contains("label 7"));
 }
 
-TEST_CASE("synthetic_labels: exactly that share of training labels changed, seeded; val and "
+TEST_CASE("synthetic_labels: exactly that share of training labels changed, seeded, val and "
           "test untouched", "[data]") {
   const Source source = make_source("toy", {100, 60, 40, 20});
   for (const std::string mode : {"single", "split_classes"}) {

@@ -168,7 +168,7 @@ TEST_CASE("keys that collide under a unit's premodulo share one answer", "[hasht
 }
 
 TEST_CASE("a fitted unit answers the sign of the votes of the samples where exactly one of "
-          "its output as is and negated gives the right class; other keys keep their answer",
+          "its output as is and negated gives the right class, other keys keep their answer",
           "[hashtron]") {
   const Samples data = byte_samples(16, isqrt);
   Rng rng(11);
@@ -221,7 +221,7 @@ TEST_CASE("a fitted unit answers the sign of the votes of the samples where exac
   CHECK(model.accuracy(data) > 0.1);
 }
 
-TEST_CASE("outputs cached across fits equal a fresh evaluation; unit sums match a brute-force "
+TEST_CASE("outputs cached across fits equal a fresh evaluation, unit sums match a brute-force "
           "count", "[hashtron]") {
   const Samples train = byte_samples(16, isqrt);
   const Samples copy = train;  // another object: evaluated afresh, not from the cache
@@ -254,7 +254,7 @@ TEST_CASE("outputs cached across fits equal a fresh evaluation; unit sums match 
   CHECK_THROWS_AS(model.accumulate_unit_sums(train, wrong), Error);
 }
 
-TEST_CASE("with reject_worse a fit never lowers training accuracy; without, some do",
+TEST_CASE("with reject_worse a fit never lowers training accuracy, without, some do",
           "[hashtron]") {
   const Samples train = byte_samples(16, [](int v) { return isqrt(v) ^ (v & 3); });
   // The graded vote and fresh salts under tight premodulos make worse fits likely.

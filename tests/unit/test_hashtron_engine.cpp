@@ -66,7 +66,7 @@ TEST_CASE("HashtronEngine fits a stage's units in the stage's order, or every un
   CHECK(sums == expected);
 }
 
-TEST_CASE("HashtronEngine: the same seed and epochs give the same model; state round-trips",
+TEST_CASE("HashtronEngine: the same seed and epochs give the same model, state round-trips",
           "[hashtron]") {
   const Task task = sqrt_task();
   const auto run = [&](std::uint64_t seed) {

@@ -190,7 +190,7 @@ TEST_CASE("optimizers follow torch.optim's rules over many steps", "[optim]") {
   }
 }
 
-TEST_CASE("masked entries stay exactly zero, value and state; reset clears rewired state",
+TEST_CASE("masked entries stay exactly zero, value and state, reset clears rewired state",
           "[optim]") {
   for (const char* name : {"sgd", "adam", "adamw"}) {
     DYNAMIC_SECTION(name) {

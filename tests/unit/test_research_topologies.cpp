@@ -214,7 +214,7 @@ TEST_CASE("router: gradients match finite differences", "[research][router]") {
   CHECK(check_gradients(*model, batch, {entropy}) > 60);
 }
 
-TEST_CASE("router: logits are the two-level log-likelihood; inference routes hard",
+TEST_CASE("router: logits are the two-level log-likelihood, inference routes hard",
           "[research][router]") {
   const Batch batch = random_batch(40, 4, 6, 5);
   auto model = build_model("router",
@@ -537,7 +537,7 @@ TEST_CASE("random_chains: structure, masks and optimizer state stay consistent a
     }
 }
 
-TEST_CASE("random_chains: set and rigl remove the weakest chains; rigl grows where the gradient is",
+TEST_CASE("random_chains: set and rigl remove the weakest chains, rigl grows where the gradient is",
           "[research][chains]") {
   for (const std::string policy : {"set", "rigl"}) {
     DYNAMIC_SECTION(policy) {

@@ -27,7 +27,7 @@ TEST_CASE("json writes compact text with members in insertion order", "[runs]") 
   CHECK(Json::array().dump() == "[]");
 }
 
-TEST_CASE("json numbers: shortest text that reads back exactly; NaN and infinity as null",
+TEST_CASE("json numbers: shortest text that reads back exactly, NaN and infinity as null",
           "[runs]") {
   CHECK(Json(0.1).dump() == "0.1");
   CHECK(Json(1.0 / 3.0).dump() == "0.3333333333333333");

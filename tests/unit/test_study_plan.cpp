@@ -105,7 +105,7 @@ TEST_CASE("plan: arms x seeds, each trial a plain experiment with its arm's valu
   CHECK_THAT(base.resolved_toml, !Contains("[[arm]]") && !Contains("depth helps"));
 }
 
-TEST_CASE("plan: no seeds listed -> experiment.seed; nested set tables are dotted paths",
+TEST_CASE("plan: no seeds listed -> experiment.seed, nested set tables are dotted paths",
           "[study][plan]") {
   cfgtest::TempDir dir;
   std::string text =

@@ -94,7 +94,7 @@ TEST_CASE("results.csv has a row per trial, its parameters, status and every fig
         "p001-s1,train.lr=0.5,1,0.5,,failed,,,\n");
 }
 
-TEST_CASE("groups average their ok seeds; the table aligns mean ± std per group",
+TEST_CASE("groups average their ok seeds, the table aligns mean ± std per group",
           "[study][results]") {
   Study study;
   study.trials = {make_trial("a-s1", "a", 1, {}), make_trial("a-s2", "a", 2, {}),
@@ -123,7 +123,7 @@ TEST_CASE("groups average their ok seeds; the table aligns mean ± std per group
         "b      1/1  0.7000           2.0000\n");  // no trailing spaces
 }
 
-TEST_CASE("a study directory holds the plan and reads back; statuses round-trip",
+TEST_CASE("a study directory holds the plan and reads back, statuses round-trip",
           "[study][study_dir]") {
   test::TempDir tmp("ablate-study-dir");
   StudyDir dir;
