@@ -2,6 +2,7 @@
 // stands on (nn/parallel.hpp) and the optimizer's matching cut: exact blocks, deterministic, no
 // writes outside C, nesting safe.
 #include <catch2/catch.hpp>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,29 @@ TEST_CASE("a GEMM cut across threads matches the product and is deterministic",
       }
     }
   }
+}
+
+TEST_CASE("dy W cut along the layer's units sums its parts and never reads C at beta 0",
+          "[nn][tensor]") {
+  const ThreadsGuard guard;
+  set_gemm_threading(GemmThreading::host);
+  Rng rng(5);
+  // dx = dpre W of a 256-unit layer over 784 inputs: cut along the 256 units (each thread
+  // reads only the rows of W it updates), the partial products summed.
+  const Matrix dpre = random_matrix(32, 256, rng), w = random_matrix(256, 784, rng);
+  const Matrix expected = dpre * w;
+  std::vector<Matrix> results;
+  for (int t : {1, 2, 2, 3}) {
+    set_threads(t);
+    Matrix dx = Matrix::Constant(32, 784, std::numeric_limits<float>::quiet_NaN());
+    gemm(Transpose::no, Transpose::no, 1.0f, dpre, w, 0.0f, dx);
+    INFO("threads " << t);
+    REQUIRE(dx.allFinite());  // beta 0: C's NaNs are not read
+    CHECK(dx.isApprox(expected, 1e-5f));
+    results.push_back(dx);
+  }
+  CHECK(results[1] == results[2]);
+  CHECK(results[0] != results[1]);  // the parts are summed: not one sgemm's rounding
 }
 
 TEST_CASE("gemm called from inside a parallel job computes on its own thread", "[nn][tensor]") {

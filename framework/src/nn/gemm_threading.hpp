@@ -8,11 +8,12 @@
 namespace ablate {
 
 enum class GemmThreading {
-  /// Default. gemm() cuts C into threads() blocks of rows or of columns (a layer's units: see
+  /// Default. gemm() cuts the product into threads() blocks of a layer's units (see
   /// tensor.cpp) and runs one single-threaded sgemm per block on the host's pool
-  /// (nn/parallel.hpp): no reduction, so every element is computed as one sgemm computes it,
-  /// and the result depends only on the shapes and the thread count. OpenBLAS itself runs on
-  /// one thread. Products under ~3 us of work are not cut.
+  /// (nn/parallel.hpp): blocks of C's rows or columns, or, in dy W, of the inner dimension,
+  /// whose partial products are then summed in block order. The result depends only on the
+  /// shapes and the thread count. OpenBLAS itself runs on one thread. Products under ~3 us
+  /// of work are not cut.
   host,
   /// One sgemm call per gemm(), threaded by OpenBLAS.
   blas,

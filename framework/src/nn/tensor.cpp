@@ -55,7 +55,55 @@ struct Sgemm {
                 alpha, a + (ta == CblasTrans ? r : r * lda), lda,
                 b + (tb == CblasTrans ? c0 * ldb : c0), ldb, beta, c + r * ldc + c0, ldc);
   }
+
+  /// alpha op(A) op(B) over inner indices [k0, k0 + depth) only, into `out` (rows x cols,
+  /// leading dimension `ldo`; C untouched). Neither A nor B transposed.
+  void inner_block(std::size_t k0, std::size_t depth, std::size_t rows, std::size_t cols,
+                   float* out, blasint ldo) const {
+    const auto first = static_cast<std::ptrdiff_t>(k0);
+    cblas_sgemm(CblasRowMajor, ta, tb, static_cast<blasint>(rows), static_cast<blasint>(cols),
+                static_cast<blasint>(depth), alpha, a + first, lda, b + first * ldb, ldb, 0.0f,
+                out, ldo);
+  }
 };
+
+/// C = sum over parts of the inner-dimension blocks' products (+ beta C): each part's product
+/// on its thread into a scratch matrix, then each thread sums a block of C's columns, adding
+/// the parts in order (so the bits depend only on the shapes and the thread count).
+void sum_inner_blocks(const Sgemm& call, std::size_t rows, std::size_t cols, std::size_t parts) {
+  // Scratch of the calling thread, kept: grown once, then every step reuses it. Rows padded to
+  // a cache line, so no two threads write one line.
+  thread_local Matrix scratch;
+  const std::size_t stride = (cols + 15) / 16 * 16;
+  const auto height = static_cast<Eigen::Index>(rows * parts);
+  if (scratch.rows() < height || scratch.cols() < static_cast<Eigen::Index>(stride))
+    scratch.resize(std::max(scratch.rows(), height),
+                   std::max(scratch.cols(), static_cast<Eigen::Index>(stride)));
+  const auto ldo = static_cast<std::size_t>(scratch.cols());
+  float* const partials = scratch.data();
+  parallel_parts(parts, [&](std::size_t part, std::size_t) {
+    const Block block = cut(static_cast<std::size_t>(call.k), parts, part);
+    float* out = partials + part * rows * ldo;
+    if (block.begin < block.end)
+      call.inner_block(block.begin, block.end - block.begin, rows, cols, out,
+                       static_cast<blasint>(ldo));
+    else
+      for (std::size_t r = 0; r < rows; ++r) std::fill_n(out + r * ldo, cols, 0.0f);
+  });
+  parallel_parts(parts, [&](std::size_t part, std::size_t) {
+    const Block block = cut(cols, parts, part);
+    for (std::size_t r = 0; r < rows; ++r) {
+      float* __restrict c = call.c + r * static_cast<std::size_t>(call.ldc);
+      const float* first = partials + r * ldo;
+      for (std::size_t j = block.begin; j < block.end; ++j) {
+        float sum = first[j];
+        for (std::size_t q = 1; q < parts; ++q) sum += first[q * rows * ldo + j];
+        // beta 0: C is not read (BLAS's rule; it may hold anything).
+        c[j] = call.beta == 0.0f ? sum : sum + call.beta * c[j];
+      }
+    }
+  });
+}
 
 CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::yes ? CblasTrans : CblasNoTrans; }
 
@@ -108,9 +156,15 @@ void gemm(Transpose ta, Transpose tb, float alpha, const ConstMatrixRef& a, cons
     return;
   }
   // Which side to cut: the units of a layer, so that each thread keeps computing (and the
-  // optimizer, cut alike, keeps updating) the same weights. In x W^T those are C's columns, as
-  // in dy W (the units of the layer below); in dW = dy^T x (A transposed: the batch is the
-  // inner dimension) C's rows.
+  // optimizer, cut alike, keeps updating) the same weights. In x W^T those are C's columns; in
+  // dW = dy^T x (A transposed: the batch is the inner dimension) C's rows. In dy W they are
+  // the inner dimension (W's rows): cutting C instead would have every thread read every row
+  // of W, half of them from the other core's cache just after its optimizer wrote them.
+  if (ta == Transpose::no && tb == Transpose::no &&
+      static_cast<std::size_t>(k) >= kMinCutSide * parts) {
+    sum_inner_blocks(call, rows, cols, parts);
+    return;
+  }
   // A side too short to give every thread a block of 16 falls back to the other.
   bool by_rows = ta == Transpose::yes;
   if ((by_rows ? rows : cols) < kMinCutSide * parts) by_rows = rows >= cols;
