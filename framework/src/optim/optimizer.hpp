@@ -58,9 +58,10 @@ class Optimizer {
 
   /// Calls body(parameter index, first element, end element) over every element of every
   /// parameter, split across threads() for large models. Elementwise updates only: the split
-  /// never changes a result. Each thread's part is a block of every parameter's rows (of its
-  /// elements if it has too few rows) cut as gemm() cuts a layer's units: the rows of the
-  /// weight gradient that thread computed, still in its cache (nn/parallel.hpp).
+  /// never changes a result. Each thread updates what it computed, still in its cache
+  /// (nn/parallel.hpp): gemm() cuts a layer's units, so a weight matrix is cut by rows and a
+  /// bias (one row) by elements alike; a matrix with too few rows for gemm() to cut (a narrow
+  /// output layer) stays whole on part 0, the calling thread, which computes its products.
   template <class Body>
   void for_each_range(const Body& body) {
     const std::size_t parts =
@@ -69,11 +70,16 @@ class Optimizer {
       for (std::size_t i = 0; i < params_.size(); ++i) {
         const Matrix& value = params_[i]->value;
         const auto rows = static_cast<std::size_t>(value.rows());
-        const bool by_rows = rows >= kMinCutSide * parts;  // else too few rows: cut elements
-        const std::size_t row_size = by_rows ? static_cast<std::size_t>(value.cols()) : 1;
-        const Block block =
-            cut(by_rows ? rows : static_cast<std::size_t>(value.size()), parts, part);
-        if (block.begin < block.end) body(i, block.begin * row_size, block.end * row_size);
+        const auto size = static_cast<std::size_t>(value.size());
+        Block block{0, part == 0 ? size : 0};
+        if (rows >= kMinCutSide * parts) {
+          const Block row_block = cut(rows, parts, part);
+          const auto row_size = static_cast<std::size_t>(value.cols());
+          block = {row_block.begin * row_size, row_block.end * row_size};
+        } else if (rows == 1) {
+          block = cut(size, parts, part);
+        }
+        if (block.begin < block.end) body(i, block.begin, block.end);
       }
     });
   }
