@@ -7,23 +7,27 @@
 //   ablate    samples/s of that loop (best of --repeats timed runs);
 //   roofline  samples/s if a step cost only its sgemm calls: the very gemm() calls a step makes
 //             (same shapes, transposes, leading dimensions, betas and batch rows, cut into the
-//             same per-thread blocks), replayed alone; its timed runs alternate with ablate's so
-//             that both see the same machine load;
+//             same per-thread blocks), replayed alone; each timed ablate run is followed by
+//             one of its roofline, and "of roofline" is the median of these pairs' ratios;
 //   BLAS-threaded  above one thread, ablate and its roofline again with the GEMMs threaded by
 //             OpenBLAS instead of cut by the host (GemmThreading::blas), for comparison;
 //   PyTorch   samples/s of tools/bench/torch_mlp.py (the same loop), run as a subprocess right
 //             after ablate's runs of the same setting.
+// It also prints the core-to-core round trip at the start and the end: the 2-thread rows
+// depend on it, and on a VM it moves with the placement of the vCPUs.
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ablate/error.hpp"
@@ -143,14 +147,51 @@ struct Measure {
   double loss = 0;  // mean loss of the last timed run
 };
 
-/// A run of steps, timed; keeps the best speed seen.
+/// A run of steps, timed; keeps the best speed seen and returns this run's.
 template <class Loop>
-void time_run(Loop& loop, long steps, Measure& best) {
+double time_run(Loop& loop, long steps, Measure& best) {
   const auto start = Clock::now();
   const auto [seen, loss] = loop.run(steps);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  best.samples_per_s = std::max(best.samples_per_s, static_cast<double>(seen) / seconds);
+  const double speed = static_cast<double>(seen) / seconds;
+  best.samples_per_s = std::max(best.samples_per_s, speed);
   best.loss = loss;
+  return speed;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/// Round trip of a cache line between two threads, in ns (median of 21 runs of 2000). Two
+/// threads of the pool hand data to each other several times per step, so their distance
+/// bounds what a second thread can give: on this VM it moves between ~160 ns and ~500 ns
+/// as the hypervisor places the two vCPUs, and the 2-thread rows move with it.
+double core_round_trip_ns() {
+  constexpr int kTrips = 2000;
+  alignas(64) std::atomic<int> ball{0};
+  std::vector<double> runs;
+  for (int run = 0; run < 21; ++run) {
+    ball.store(0);
+    std::thread partner([&] {
+      for (int i = 0; i < kTrips; ++i) {
+        while (ball.load(std::memory_order_acquire) != 2 * i + 1) {}
+        ball.store(2 * i + 2, std::memory_order_release);
+      }
+    });
+    while (ball.load(std::memory_order_acquire) != 0) {}
+    const auto start = Clock::now();
+    for (int i = 0; i < kTrips; ++i) {
+      ball.store(2 * i + 1, std::memory_order_release);
+      while (ball.load(std::memory_order_acquire) != 2 * i + 2) {}
+    }
+    runs.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
+                   kTrips);
+    partner.join();
+  }
+  return median(runs);
 }
 
 /// The training loop, as the trainer runs it.
@@ -342,6 +383,10 @@ std::vector<std::pair<int, int>> torch_settings(int threads) {
 struct Row {
   int batch = 0, threads = 0;
   Measure ablate, roofline;
+  /// ablate / roofline of each timed pair of runs (one right after the other); the table
+  /// shows their median. A ratio of bests could pair runs minutes apart, and this machine's
+  /// speed moves with where its vCPUs are placed (core_round_trip_ns below).
+  std::vector<double> shares;
   Measure blas_ablate, blas_roofline;  // GEMMs threaded by OpenBLAS; above one thread only
   std::optional<TorchRun> torch;
 };
@@ -359,10 +404,11 @@ struct Variant {
     training.run(steps);
     replay.run(steps);
   }
-  void time(int threads, long steps) {
+  /// One timed pair of runs; returns ablate's speed over its roofline's in this pair.
+  double time(int threads, long steps) {
     use(threads);
-    time_run(training, steps, *ablate);
-    time_run(replay, steps, *roofline);
+    const double step = time_run(training, steps, *ablate);
+    return step / time_run(replay, steps, *roofline);
   }
   void use(int threads) const {
     set_gemm_threading(threading);
@@ -391,6 +437,7 @@ const Row* best_of(const std::vector<Row>& rows, int batch, bool torch) {
 
 int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
+  const double round_trip_start = core_round_trip_ns();
   const Samples data =
       read_idx(o.data / "train-images-idx3-ubyte.gz", o.data / "train-labels-idx1-ubyte.gz");
   const long n = static_cast<long>(data.size());
@@ -400,7 +447,7 @@ int main(int argc, char** argv) try {
   for (int batch : o.batches) {
     for (int t : o.threads) {
       std::fprintf(stderr, "batch %d, %d thread(s)...\n", batch, t);
-      Row row{batch, t, {}, {}, {}, {}, {}};
+      Row row{batch, t, {}, {}, {}, {}, {}, {}};
       // The main columns: the GEMM threading asked for (the host's cut unless --gemm-threading
       // blas); with both, OpenBLAS's too above one thread, where they differ.
       std::vector<Variant> variants;
@@ -416,7 +463,8 @@ int main(int argc, char** argv) try {
       std::vector<TorchRun> settings;
       for (auto [intra_op, blas] : torch_settings(t)) settings.push_back({intra_op, blas, {}});
       for (int r = 0; r < o.repeats; ++r) {
-        for (Variant& v : variants) v.time(t, steps);
+        row.shares.push_back(variants.front().time(t, steps));
+        for (std::size_t v = 1; v < variants.size(); ++v) variants[v].time(t, steps);
         for (TorchRun& setting : settings) {
           if (!torch) break;
           const auto run = torch->run(batch, setting.intra_op, setting.blas, steps * batch);
@@ -439,17 +487,19 @@ int main(int argc, char** argv) try {
     }
   }
 
+  const double round_trip_end = core_round_trip_ns();
   std::printf(
       "\nMLP 784-256-256-10, ReLU, SGD momentum 0.9, Fashion-MNIST (%ld samples); best of "
-      "%d runs of %ld samples\n\n",
-      n, o.repeats, o.samples);
+      "%d runs of %ld samples; of roofline: median over the runs of ablate / its roofline run\n"
+      "core-to-core round trip: %.0f ns at the start, %.0f ns at the end\n\n",
+      n, o.repeats, o.samples, round_trip_start, round_trip_end);
   std::printf(
       "batch  threads  ablate/s  loss    roofline/s  of roofline  BLAS-thr: ablate/s  "
       "roofline/s  PyTorch/s  loss    ratio  (PyTorch: own + BLAS threads)\n");
   for (const Row& r : rows) {
     std::printf("%5d  %7d  %8.0f  %6.4f  %10.0f  %10.1f%%", r.batch, r.threads,
                 r.ablate.samples_per_s, r.ablate.loss, r.roofline.samples_per_s,
-                100.0 * r.ablate.samples_per_s / r.roofline.samples_per_s);
+                100.0 * median(r.shares));
     if (r.blas_ablate.samples_per_s > 0)
       std::printf("  %18.0f  %10.0f", r.blas_ablate.samples_per_s, r.blas_roofline.samples_per_s);
     else
@@ -469,7 +519,7 @@ int main(int argc, char** argv) try {
     const Row* a = best_of(rows, batch, false);
     const Row* t = best_of(rows, batch, true);
     std::printf("%5d  %8.0f (%d)        %9.1f%%", batch, a->ablate.samples_per_s, a->threads,
-                100.0 * a->ablate.samples_per_s / a->roofline.samples_per_s);
+                100.0 * median(a->shares));
     if (t)
       std::printf("  %9.0f (%d)          %5.2fx\n", t->torch->measure.samples_per_s, t->threads,
                   a->ablate.samples_per_s / t->torch->measure.samples_per_s);
