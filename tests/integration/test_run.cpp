@@ -153,6 +153,14 @@ TEST_CASE("bad experiments exit 2 naming the file, line and key", "[e2e]") {
   CHECK_THAT(negative.output, Catch::Contains("experiment.seed = -1 is out of range: integer >= 0"));
   CHECK(run_ablate("frobnicate").exit_code == 2);
   CHECK(run_ablate("run --help").exit_code == 0);
+  // A folder that is not a run or a study is the user's mistake (2), not a failed run (1).
+  fs::create_directories(tmp / "empty");
+  const auto resume = run_ablate("resume " + (tmp / "empty").string());
+  CHECK(resume.exit_code == 2);
+  CHECK_THAT(resume.output, Catch::Contains("is not a run directory (it has no config.toml)"));
+  CHECK(run_ablate("resume " + (tmp / "nowhere").string()).exit_code == 2);
+  CHECK(run_ablate("compare " + (tmp / "empty").string()).exit_code == 2);
+  CHECK(run_ablate("sweep --status " + (tmp / "empty").string()).exit_code == 2);
 }
 
 TEST_CASE("plugins and describe list what is installed", "[e2e]") {

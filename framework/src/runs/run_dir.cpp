@@ -68,11 +68,11 @@ RunDirectory RunDirectory::create(const std::filesystem::path& root, const std::
 }
 
 RunDirectory RunDirectory::open(const std::filesystem::path& dir) {
+  // A path that is not a run directory is a usage error (exit code 2), not a failed run.
   if (!std::filesystem::is_directory(dir))
-    throw Error("no run directory at " + dir.string(), dir.string());
+    throw ConfigError("no run directory at " + dir.string());
   if (!std::filesystem::is_regular_file(dir / kConfigFile))
-    throw Error(dir.string() + " is not a run directory (it has no " + kConfigFile + ")",
-                dir.string());
+    throw ConfigError(dir.string() + " is not a run directory (it has no " + kConfigFile + ")");
   remove_temporary_files(dir);
   return RunDirectory(dir);
 }

@@ -35,9 +35,9 @@ void add_columns(const fs::path& dir, std::vector<Column>& columns) {
     return;
   }
   if (!fs::exists(dir / "summary.json"))
-    throw Error(dir.string() +
-                " is neither a run directory (summary.json) nor a study directory "
-                "(manifest.json of ablate sweep / reproduce)");
+    throw ConfigError(dir.string() +
+                      " is neither a run directory (summary.json) nor a study directory "
+                      "(manifest.json of ablate sweep / reproduce)");
   Column column{folder_name(dir), dir.string(), {}};
   for (const auto& [name, value] : summary_figures(Json::parse(read_file(dir / "summary.json"))))
     column.figures[name] = mean_std({value});

@@ -137,9 +137,9 @@ bool is_study_dir(const fs::path& path) { return study_manifest(path).has_value(
 StudyDir open_study(const fs::path& path) {
   const std::optional<Json> manifest = study_manifest(path);
   if (!manifest)
-    throw Error(path.string() +
-                " is not a study directory (no manifest.json with trials; "
-                "ablate sweep and ablate reproduce make them)");
+    throw ConfigError(path.string() +
+                      " is not a study directory (no manifest.json with trials; "
+                      "ablate sweep and ablate reproduce make them)");
   const Json& m = *manifest;
   StudyDir dir;
   dir.path = path;
