@@ -1,5 +1,6 @@
 #include "train/gradient_engine.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -8,6 +9,18 @@
 #include "optim/schedule.hpp"
 
 namespace ablate {
+namespace {
+
+/// body(first, rows) for each batch of `split`, in order: evaluation passes (accuracy, loss,
+/// unit sums) walk a split this way.
+template <class Body>
+void for_each_batch(const Samples& split, int batch, const Body& body) {
+  const auto n = static_cast<std::int64_t>(split.size());
+  for (std::int64_t first = 0; first < n; first += batch)
+    body(first, static_cast<int>(std::min<std::int64_t>(batch, n - first)));
+}
+
+}  // namespace
 
 GradientEngine::GradientEngine(std::shared_ptr<GradientModel> model,
                                std::vector<std::shared_ptr<Regularizer>> regularizers,
@@ -98,42 +111,36 @@ EpochFigures GradientEngine::fit_epoch(const Task& task, const Stage& stage, int
 double GradientEngine::accuracy(const Samples& split) {
   if (split.size() == 0) return 0.0;
   std::int64_t correct = 0;
-  const auto n = static_cast<std::int64_t>(split.size());
-  for (std::int64_t first = 0; first < n; first += batch_) {
-    const auto rows = static_cast<int>(std::min<std::int64_t>(batch_, n - first));
+  for_each_batch(split, batch_, [&](std::int64_t first, int rows) {
     const std::span<std::int32_t> out(predicted_.data(), static_cast<std::size_t>(rows));
     model_->predict(split.x.middleRows(first, rows), out);
     for (int i = 0; i < rows; ++i)
       correct += out[static_cast<std::size_t>(i)] == split.y[static_cast<std::size_t>(first + i)];
-  }
-  return static_cast<double>(correct) / static_cast<double>(n);
+  });
+  return static_cast<double>(correct) / static_cast<double>(split.size());
 }
 
 std::optional<double> GradientEngine::loss(const Samples& split) {
   if (split.size() == 0) return std::nullopt;
   Rng unused;  // eval mode draws nothing
   double sum = 0;
-  const auto n = static_cast<std::int64_t>(split.size());
-  for (std::int64_t first = 0; first < n; first += batch_) {
-    const auto rows = static_cast<int>(std::min<std::int64_t>(batch_, n - first));
+  for_each_batch(split, batch_, [&](std::int64_t first, int rows) {
     model_->forward(split.x.middleRows(first, rows), Mode::eval, unused);
     const std::span<const std::int32_t> labels(split.y.data() + first,
                                                static_cast<std::size_t>(rows));
     sum += rows * nn::softmax_cross_entropy(model_->logits(), labels, probs_.topRows(rows),
                                             dlogits_.topRows(rows));
-  }
-  return sum / static_cast<double>(n);
+  });
+  return sum / static_cast<double>(split.size());
 }
 
 void GradientEngine::unit_sums(const Samples& samples, std::span<std::int64_t> sums) {
   std::fill(sums.begin(), sums.end(), 0);
   Rng unused;  // eval mode draws nothing
-  const auto n = static_cast<std::int64_t>(samples.size());
-  for (std::int64_t first = 0; first < n; first += batch_) {
-    const auto rows = static_cast<int>(std::min<std::int64_t>(batch_, n - first));
+  for_each_batch(samples, batch_, [&](std::int64_t first, int rows) {
     model_->forward(samples.x.middleRows(first, rows), Mode::eval, unused);
     model_->accumulate_unit_sums(sums);
-  }
+  });
 }
 
 void GradientEngine::end_epoch(int epoch, Rng& rng, Figures& out) {
