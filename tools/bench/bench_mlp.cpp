@@ -35,6 +35,7 @@
 #include "ablate/nn.hpp"
 #include "nn/gemm_threading.hpp"
 #include "optim/optimizer.hpp"
+#include "stats/layer_summary.hpp"
 
 #include "bench_args.hpp"
 
@@ -159,12 +160,6 @@ double time_run(Loop& loop, long steps, Measure& best) {
   return speed;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 /// Round trip of a cache line between two threads, in ns (median of 21 runs of 2000). Two
 /// threads of the pool hand data to each other several times per step, so their distance
 /// bounds what a second thread can give: on this VM it moves between ~160 ns and ~500 ns
@@ -191,7 +186,7 @@ double core_round_trip_ns() {
                    kTrips);
     partner.join();
   }
-  return median(runs);
+  return quantiles(std::move(runs)).median;
 }
 
 /// The training loop, as the trainer runs it.
@@ -499,7 +494,7 @@ int main(int argc, char** argv) try {
   for (const Row& r : rows) {
     std::printf("%5d  %7d  %8.0f  %6.4f  %10.0f  %10.1f%%", r.batch, r.threads,
                 r.ablate.samples_per_s, r.ablate.loss, r.roofline.samples_per_s,
-                100.0 * median(r.shares));
+                100.0 * quantiles(r.shares).median);
     if (r.blas_ablate.samples_per_s > 0)
       std::printf("  %18.0f  %10.0f", r.blas_ablate.samples_per_s, r.blas_roofline.samples_per_s);
     else
@@ -519,7 +514,7 @@ int main(int argc, char** argv) try {
     const Row* a = best_of(rows, batch, false);
     const Row* t = best_of(rows, batch, true);
     std::printf("%5d  %8.0f (%d)        %9.1f%%", batch, a->ablate.samples_per_s, a->threads,
-                100.0 * median(a->shares));
+                100.0 * quantiles(a->shares).median);
     if (t)
       std::printf("  %9.0f (%d)          %5.2fx\n", t->torch->measure.samples_per_s, t->threads,
                   a->ablate.samples_per_s / t->torch->measure.samples_per_s);
