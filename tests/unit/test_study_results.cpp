@@ -29,6 +29,18 @@ TrialOutcome outcome(const Trial& trial, const std::string& status, Json summary
   return {&trial, s, std::move(summary)};
 }
 
+/// A sweep named `name` with `trials`, its directory chosen under tmp/sweeps (not yet written).
+StudyDir planned_sweep(const test::TempDir& tmp, const std::string& name,
+                       std::vector<Trial> trials) {
+  StudyDir dir;
+  dir.study.kind = StudyKind::sweep;
+  dir.study.name = name;
+  dir.study.file = tmp / "missing.toml";
+  dir.study.trials = std::move(trials);
+  dir.path = new_study_path(tmp / "sweeps", dir.study);
+  return dir;
+}
+
 Json summary(double test_accuracy, double train_loss) {
   Json j = Json::object();
   j["status"] = "ok";
@@ -126,14 +138,11 @@ TEST_CASE("groups average their ok seeds, the table aligns mean ± std per group
 TEST_CASE("a study directory holds the plan and reads back, statuses round-trip",
           "[study][study_dir]") {
   test::TempDir tmp("ablate-study-dir");
-  StudyDir dir;
-  dir.study.kind = StudyKind::sweep;
-  dir.study.name = "unit";
-  dir.study.file = tmp / "missing.toml";
+  StudyDir dir =
+      planned_sweep(tmp, "unit",
+                    {make_trial("p000-s1", "train.lr=0.1", 1, {{"train.lr", "0.1"}}),
+                     make_trial("p001-s1", "train.lr=0.2", 1, {{"train.lr", "0.2"}})});
   dir.study.parameters = {"train.lr"};
-  dir.study.trials = {make_trial("p000-s1", "train.lr=0.1", 1, {{"train.lr", "0.1"}}),
-                      make_trial("p001-s1", "train.lr=0.2", 1, {{"train.lr", "0.2"}})};
-  dir.path = new_study_path(tmp / "sweeps", dir.study);
   CHECK(dir.path.parent_path() == tmp / "sweeps" / "unit");
   write_study(dir, {"ablate", "sweep", "x.toml"});
   CHECK_THROWS_AS(write_study(dir, {}), Error);                  // the plan is written once
@@ -169,12 +178,8 @@ TEST_CASE("a study directory holds the plan and reads back, statuses round-trip"
 TEST_CASE("a study resumed on another backend records it, for later --status and --resume",
           "[study][study_dir]") {
   test::TempDir tmp("ablate-study-backend");
-  StudyDir dir;
-  dir.study.kind = StudyKind::sweep;
-  dir.study.name = "moved";
-  dir.study.file = tmp / "missing.toml";
-  dir.study.trials = {make_trial("p000-s1", "train.lr=0.1", 1, {{"train.lr", "0.1"}})};
-  dir.path = new_study_path(tmp / "sweeps", dir.study);
+  StudyDir dir = planned_sweep(
+      tmp, "moved", {make_trial("p000-s1", "train.lr=0.1", 1, {{"train.lr", "0.1"}})});
   write_study(dir, {"ablate", "sweep", "x.toml"});
   REQUIRE(open_study(dir.path).backend == "local");
 
