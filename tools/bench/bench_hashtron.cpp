@@ -27,6 +27,7 @@
 namespace {
 
 using ablate::bench::parse_list;
+using ablate::bench::positive;
 using Clock = std::chrono::steady_clock;
 using namespace ablate;
 
@@ -59,11 +60,11 @@ Options parse(int argc, char** argv) {
     };
     if (arg == "--data") o.data = value();
     else if (arg == "--arch") o.arch = value();
-    else if (arg == "--threads") o.threads = parse_list(value());
-    else if (arg == "--fits") o.fits = std::stoi(value());
+    else if (arg == "--threads") o.threads = parse_list(arg, value());
+    else if (arg == "--fits") o.fits = static_cast<int>(positive(arg, value()));
     else if (arg == "--target") o.target = std::stod(value());
-    else if (arg == "--epochs") o.epochs = std::stoi(value());
-    else if (arg == "--eval-every") o.eval_every = std::stoi(value());
+    else if (arg == "--epochs") o.epochs = static_cast<int>(positive(arg, value()));
+    else if (arg == "--eval-every") o.eval_every = static_cast<int>(positive(arg, value()));
     else if (arg == "--seed") o.seed = std::stoull(value());
     else if (arg == "--help" || arg == "-h") {
       usage();
@@ -74,8 +75,6 @@ Options parse(int argc, char** argv) {
   }
   if (o.arch != "groups" && o.arch != "binary")
     throw Error("--arch " + o.arch + ": use groups or binary");
-  if (o.threads.empty() || o.fits < 1 || o.eval_every < 1 || o.epochs < 1)
-    throw Error("--threads, --fits, --epochs and --eval-every need positive values");
   return o;
 }
 
@@ -185,6 +184,9 @@ int main(int argc, char** argv) {
   } catch (const Error& e) {
     std::fprintf(stderr, "bench_hashtron: %s%s%s\n", e.where().c_str(), e.where().empty() ? "" : ": ",
                  e.what());
+    return 1;
+  } catch (const std::exception& e) {  // a malformed number among the options
+    std::fprintf(stderr, "bench_hashtron: %s (see --help)\n", e.what());
     return 1;
   }
   return 0;

@@ -42,6 +42,7 @@
 namespace {
 
 using ablate::bench::parse_list;
+using ablate::bench::positive;
 using Clock = std::chrono::steady_clock;
 using namespace ablate;
 
@@ -84,13 +85,13 @@ Options parse(int argc, char** argv) {
     if (arg == "--data")
       o.data = value();
     else if (arg == "--batch")
-      o.batches = parse_list(value());
+      o.batches = parse_list(arg, value());
     else if (arg == "--threads")
-      o.threads = parse_list(value());
+      o.threads = parse_list(arg, value());
     else if (arg == "--samples")
-      o.samples = std::stol(value());
+      o.samples = positive(arg, value());
     else if (arg == "--repeats")
-      o.repeats = std::stoi(value());
+      o.repeats = static_cast<int>(positive(arg, value()));
     else if (arg == "--python")
       o.python = value();
     else if (arg == "--torch-script")
@@ -112,7 +113,6 @@ Options parse(int argc, char** argv) {
       throw Error("unknown option '" + arg + "'");
     }
   }
-  if (o.samples < 1 || o.repeats < 1) throw Error("--samples and --repeats must be >= 1");
   return o;
 }
 
