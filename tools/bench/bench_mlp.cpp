@@ -382,6 +382,7 @@ struct Row {
   /// shows their median. A ratio of bests could pair runs minutes apart, and this machine's
   /// speed moves with where its vCPUs are placed (core_round_trip_ns below).
   std::vector<double> shares;
+  std::vector<double> round_trips;  // measured right before each pair; above one thread only
   Measure blas_ablate, blas_roofline;  // GEMMs threaded by OpenBLAS; above one thread only
   std::optional<TorchRun> torch;
 };
@@ -452,12 +453,17 @@ int main(int argc, char** argv) try {
         variants.push_back(
             {GemmThreading::blas, &row.blas_ablate, &row.blas_roofline, data, n, batch});
       const long steps = (o.samples + batch - 1) / batch;
-      for (Variant& v : variants) v.warm(t, std::max(20L, steps / 20));
+      // Warm-up: as many steps as a timed run. The first pass of a process over the dataset
+      // runs slower here (the first timed run after 1/20 of that: 62-71% of its roofline at
+      // batch 32 and 2 threads, the later ones 77-88%; not a matter of time, as a sleep
+      // changed nothing), and would pull the median down.
+      for (Variant& v : variants) v.warm(t, steps);
       // Runs interleaved (ablate, its roofline, PyTorch in each setting), best of each kept:
       // all of them see the same machine load.
       std::vector<TorchRun> settings;
       for (auto [intra_op, blas] : torch_settings(t)) settings.push_back({intra_op, blas, {}});
       for (int r = 0; r < o.repeats; ++r) {
+        if (t > 1) row.round_trips.push_back(core_round_trip_ns());
         row.shares.push_back(variants.front().time(t, steps));
         for (std::size_t v = 1; v < variants.size(); ++v) variants[v].time(t, steps);
         for (TorchRun& setting : settings) {
@@ -520,6 +526,18 @@ int main(int argc, char** argv) try {
                   a->ablate.samples_per_s / t->torch->measure.samples_per_s);
     else
       std::printf("  %9s\n", "-");
+  }
+  // The pairs behind each median above one thread, with the vCPUs' distance at the time: on a
+  // VM the spread between pairs is mostly where the hypervisor placed the vCPUs.
+  bool header = false;
+  for (const Row& r : rows) {
+    if (r.round_trips.empty()) continue;
+    if (!header) std::printf("\nof roofline, pair by pair (core-to-core round trip just before)\n");
+    header = true;
+    std::printf("batch %3d, %d threads:", r.batch, r.threads);
+    for (std::size_t i = 0; i < r.shares.size(); ++i)
+      std::printf("%s %.1f%% (%.0f ns)", i ? "," : "", 100.0 * r.shares[i], r.round_trips[i]);
+    std::printf("\n");
   }
   return 0;
 } catch (const std::exception& e) {

@@ -106,7 +106,7 @@ def serve(x, y, seed):
         key = (batch, threads, blas_threads)
         if key not in trainings:
             trainings[key] = Training(x, y, batch, seed)
-            trainings[key].run(max(20, steps // 20))  # warm-up
+            trainings[key].run(steps)  # warm-up: as long as a timed run, as bench_mlp's
         speed, loss = trainings[key].run(steps)
         print(result(batch, threads, blas_threads, speed, loss), flush=True)
 
@@ -135,7 +135,7 @@ def main():
             set_threads(threads, blas_threads)
             training = Training(x, y, batch, args.seed)
             steps = -(-args.samples // batch)
-            training.run(max(20, steps // 20))
+            training.run(steps)  # warm-up
             runs = [training.run(steps) for _ in range(args.repeats)]
             speed = max(speed for speed, _ in runs)
             print(result(batch, threads, blas_threads, speed, runs[-1][1]), flush=True)
