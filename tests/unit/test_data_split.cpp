@@ -1,7 +1,11 @@
 // Seeded row selection (ablate/split.hpp) and the hashed bag-of-words (ablate/text_features.hpp).
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <set>
+#include <string>
 
 #include "ablate/split.hpp"
 #include "ablate/text_features.hpp"
@@ -69,6 +73,48 @@ TEST_CASE("select_rows copies rows and labels in the order given", "[data]") {
   CHECK(picked.y == std::vector<std::int32_t>{3, 1});
   CHECK(picked.x(0, 1) == 31.0f);
   CHECK(picked.x(1, 0) == 10.0f);
+}
+
+namespace {
+/// The kernel's THP mode ("always", "madvise" or "never"), "" if it has none.
+std::string huge_page_mode() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  std::getline(in, line);
+  const auto open = line.find('['), close = line.find(']');
+  return open == std::string::npos ? "" : line.substr(open + 1, close - open - 1);
+}
+
+/// AnonHugePages, in kB, of the mapping of this process that holds `address`.
+long huge_kb_around(const void* address) {
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(':') > line.find(' '))
+      inside = begin <= at && at < end;
+    else if (inside && line.rfind("AnonHugePages:", 0) == 0)
+      return std::stol(line.substr(14));
+  }
+  return -1;
+}
+}  // namespace
+
+TEST_CASE("a large sample matrix is backed by huge pages where the kernel offers them", "[data]") {
+  // 64 MiB of rows copied by select_rows, as the host carves a training split.
+  Samples pool;
+  pool.x.setConstant(2, 4096, 1.0f);
+  pool.y = {0, 1};
+  const std::vector<std::size_t> rows(4096, 1);
+  const Samples train = select_rows(pool, rows);
+  CHECK(train.x(4095, 4095) == 1.0f);
+  const std::string mode = huge_page_mode();
+  if (mode != "always" && mode != "madvise") {
+    WARN("transparent huge pages are '" << mode << "' here: nothing to check");
+    return;
+  }
+  CHECK(huge_kb_around(train.x.data() + train.x.size() / 2) >= 2048);
 }
 
 TEST_CASE("hold_out_test is fixed by the dataset's name and stratified", "[data]") {

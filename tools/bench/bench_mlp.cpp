@@ -443,7 +443,9 @@ int main(int argc, char** argv) try {
   for (int batch : o.batches) {
     for (int t : o.threads) {
       std::fprintf(stderr, "batch %d, %d thread(s)...\n", batch, t);
-      Row row{batch, t, {}, {}, {}, {}, {}, {}};
+      Row row;
+      row.batch = batch;
+      row.threads = t;
       // The main columns: the GEMM threading asked for (the host's cut unless --gemm-threading
       // blas); with both, OpenBLAS's too above one thread, where they differ.
       std::vector<Variant> variants;
@@ -453,10 +455,10 @@ int main(int argc, char** argv) try {
         variants.push_back(
             {GemmThreading::blas, &row.blas_ablate, &row.blas_roofline, data, n, batch});
       const long steps = (o.samples + batch - 1) / batch;
-      // Warm-up: as many steps as a timed run. The first pass of a process over the dataset
-      // runs slower here (the first timed run after 1/20 of that: 62-71% of its roofline at
-      // batch 32 and 2 threads, the later ones 77-88%; not a matter of time, as a sleep
-      // changed nothing), and would pull the median down.
+      // Warm-up: as many steps as a timed run. A process's first pass over the dataset runs
+      // slower where its pages are 4 KiB (docs/DATASETS.md, "Memory"; here, before the data
+      // had huge pages: the first timed run after 1/20 of that at 62-71% of its roofline at
+      // batch 32 and 2 threads, the later ones at 77-88%), and would pull the median down.
       for (Variant& v : variants) v.warm(t, steps);
       // Runs interleaved (ablate, its roofline, PyTorch in each setting), best of each kept:
       // all of them see the same machine load.

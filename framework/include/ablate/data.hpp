@@ -22,6 +22,13 @@ struct Samples {
   std::size_t size() const { return y.size(); }
 };
 
+/// Sizes x for `rows` samples of `cols` features, contents undefined: call it before filling a
+/// new sample matrix. A large one is backed by huge pages where the OS allows. Training reads
+/// the rows in shuffled order, and with 4 KiB pages each row costs a page walk until the pages
+/// are all in the tables: the first epoch over Fashion-MNIST ran 17-25% slower than the next
+/// ones here without them (docs/DATASETS.md, "Memory").
+void resize_samples(Matrix& x, Eigen::Index rows, Eigen::Index cols);
+
 /// What a dataset plugin delivers: its natural pools (the files' train and test parts).
 /// The host carves validation from `train`, subsamples and builds task sequences.
 struct Source {

@@ -134,7 +134,7 @@ IdxImages read_idx_images(const std::filesystem::path& images,
   out.width = static_cast<int>(image_header.dims[2]);
   const std::size_t features = std::size_t{image_header.dims[1]} * image_header.dims[2];
   auto& samples = out.samples;
-  samples.x.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(features));
+  resize_samples(samples.x, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(features));
   const std::uint8_t* pixels = image_bytes.data() + image_header.data_offset;
   float* x = samples.x.data();  // row-major: the file's order
   for (std::size_t i = 0; i < n * features; ++i) x[i] = static_cast<float>(pixels[i]) / 255.0f;

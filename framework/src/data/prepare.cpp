@@ -115,7 +115,7 @@ Samples keep_classes(const Samples& samples, int first, int last) {
 // Column j of the result is column permutation[j] of `samples`.
 Samples permute_columns(const Samples& samples, const std::vector<Eigen::Index>& permutation) {
   Samples out;
-  out.x.resize(samples.x.rows(), samples.x.cols());
+  resize_samples(out.x, samples.x.rows(), samples.x.cols());
   for (Eigen::Index r = 0; r < samples.x.rows(); ++r)
     for (Eigen::Index j = 0; j < samples.x.cols(); ++j)
       out.x(r, j) = samples.x(r, permutation[static_cast<std::size_t>(j)]);
@@ -128,7 +128,7 @@ Samples concatenate(std::vector<Samples> parts) {
   Eigen::Index rows = 0;
   for (const auto& part : parts) rows += part.x.rows();
   Samples out;
-  out.x.resize(rows, parts.front().x.cols());
+  resize_samples(out.x, rows, parts.front().x.cols());
   Eigen::Index at = 0;
   for (auto& part : parts) {
     out.x.middleRows(at, part.x.rows()) = part.x;

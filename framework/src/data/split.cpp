@@ -62,7 +62,7 @@ RowSplit pick_rows(std::span<const std::int32_t> labels, std::size_t count, Rng&
 
 Samples select_rows(const Samples& samples, std::span<const std::size_t> rows) {
   Samples out;
-  out.x.resize(static_cast<Eigen::Index>(rows.size()), samples.x.cols());
+  resize_samples(out.x, static_cast<Eigen::Index>(rows.size()), samples.x.cols());
   out.y.resize(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     out.x.row(static_cast<Eigen::Index>(i)) = samples.x.row(static_cast<Eigen::Index>(rows[i]));

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "ablate/data.hpp"
+
 namespace ablate {
 namespace {
 
@@ -57,7 +59,9 @@ std::uint64_t fnv1a(std::string_view text) {
 
 Matrix featurize(const std::vector<std::string>& texts, const TextFeatures& options) {
   const auto width = static_cast<std::uint64_t>(options.features);
-  Matrix x = Matrix::Zero(static_cast<Eigen::Index>(texts.size()), options.features);
+  Matrix x;
+  resize_samples(x, static_cast<Eigen::Index>(texts.size()), options.features);
+  x.setZero();
   for (std::size_t i = 0; i < texts.size(); ++i) {
     auto row = x.row(static_cast<Eigen::Index>(i));
     const auto words = tokenize(texts[i]);

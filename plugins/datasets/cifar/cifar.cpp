@@ -104,7 +104,7 @@ class Cifar final : public ablate::Dataset {
       rows += contents.back().size() / record;
     }
     ablate::Samples samples;
-    samples.x.resize(static_cast<Eigen::Index>(rows), kPixels);
+    ablate::resize_samples(samples.x, static_cast<Eigen::Index>(rows), kPixels);
     samples.y.reserve(rows);
     Eigen::Index row = 0;
     for (std::size_t f = 0; f < files.size(); ++f) {

@@ -51,7 +51,7 @@ class Synthetic final : public ablate::Dataset {
     }
     const auto generate = [&](std::size_t n) {
       ablate::Samples samples;
-      samples.x.resize(static_cast<Eigen::Index>(n), features_);
+      ablate::resize_samples(samples.x, static_cast<Eigen::Index>(n), features_);
       samples.y.resize(n);
       for (std::size_t i = 0; i < n; ++i) {
         auto row = samples.x.row(static_cast<Eigen::Index>(i));
