@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -129,6 +130,31 @@ TEST_CASE("n_train and n_test subsample stratified, too many is an error", "[dat
   CHECK_THROWS_WITH(prepare_data({source}, split_with({{"n_test", std::int64_t{51}}}),
                                  tasks_with(), 3),
                     Catch::Contains("n_test = 51") && Catch::Contains("only 50"));
+}
+
+TEST_CASE("every split keeps its rows whole, with their labels, in the pool's order", "[data]") {
+  // The training and test pools are cut down in place (no copy): each row must arrive intact.
+  const Source source = make_source("toy", {100, 60, 40});
+  std::map<float, std::int32_t> label_of;
+  for (const Samples* pool : {&source.train, &source.test})
+    for (Eigen::Index r = 0; r < pool->x.rows(); ++r)
+      label_of[pool->x(r, 0)] = pool->y[static_cast<std::size_t>(r)];
+  for (const auto& split : {split_with({{"val_fraction", 0.1}, {"n_train", std::int64_t{70}},
+                                        {"n_test", std::int64_t{20}}}),
+                            split_with({{"val_fraction", 0.2}})}) {
+    const Task task = prepare_data({source}, split, tasks_with(), 5).tasks.front();
+    for (const Samples* part : {&task.train, &task.val, &task.test}) {
+      REQUIRE(static_cast<std::size_t>(part->x.rows()) == part->size());
+      for (Eigen::Index r = 0; r < part->x.rows(); ++r) {
+        const float id = part->x(r, 0);
+        REQUIRE(label_of.count(id) == 1);
+        CHECK(part->y[static_cast<std::size_t>(r)] == label_of[id]);
+        for (Eigen::Index j = 1; j < part->x.cols(); ++j)
+          CHECK(part->x(r, j) == id * static_cast<float>(j + 1));
+        if (r > 0) CHECK(part->x(r - 1, 0) < id);
+      }
+    }
+  }
 }
 
 TEST_CASE("splits are deterministic: same seed bit for bit, another seed differs", "[data]") {

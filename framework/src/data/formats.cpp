@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "ablate/error.hpp"
+#include "util/huge_pages.hpp"
 
 namespace ablate {
 namespace {
@@ -21,7 +22,10 @@ std::vector<std::uint8_t> read_raw(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("cannot open " + file.string(), file.string());
   const auto size = std::filesystem::file_size(file, ec);
-  std::vector<std::uint8_t> bytes(ec ? 0 : size);
+  std::vector<std::uint8_t> bytes;
+  bytes.reserve(ec ? 0 : size);
+  advise_huge_pages(bytes.data(), bytes.capacity());  // the reserved buffer, not yet touched
+  bytes.resize(ec ? 0 : size);
   in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!in) throw Error("cannot read " + file.string(), file.string());
   return bytes;
@@ -38,6 +42,7 @@ std::vector<std::uint8_t> gunzip(const std::vector<std::uint8_t>& packed,
     const std::size_t stated = std::size_t{t[0]} | (std::size_t{t[1]} << 8) |
                                (std::size_t{t[2]} << 16) | (std::size_t{t[3]} << 24);
     out.reserve(std::min(stated, packed.size() * 1032));
+    advise_huge_pages(out.data(), out.capacity());  // the reserved buffer, not yet touched
   }
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)

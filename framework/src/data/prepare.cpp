@@ -40,10 +40,18 @@ void check_pool(const Source& source, const Samples& pool, const char* which) {
       throw fail(fmt::format("label {} outside [0, {})", label, source.shape.classes));
 }
 
-// The given ascending rows; the pool itself when they are all of its rows.
+// The given rows (ascending, distinct) of a pool no longer needed, moved up in its own buffer,
+// which is then cut to size. A copy would take fresh memory as large, and fresh pages cost
+// here: the kernel zeroing them was a fifth of a 1-epoch Fashion-MNIST run.
 Samples take_rows(Samples& pool, const std::vector<std::size_t>& rows) {
-  if (rows.size() == pool.size()) return std::move(pool);
-  return select_rows(pool, rows);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] == i) continue;  // rows[i] >= i: a row is read before anything overwrites it
+    pool.x.row(static_cast<Eigen::Index>(i)) = pool.x.row(static_cast<Eigen::Index>(rows[i]));
+    pool.y[i] = pool.y[rows[i]];
+  }
+  pool.x.conservativeResize(static_cast<Eigen::Index>(rows.size()), Eigen::NoChange);
+  pool.y.resize(rows.size());
+  return std::move(pool);
 }
 
 // `count` of `rows` (ascending indices into a pool labelled `labels`), seeded and stratified
