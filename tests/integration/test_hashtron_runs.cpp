@@ -53,6 +53,7 @@ plugin = "moving_average"
 epochs = 1
 threads = 1
 checkpoint_every = 1
+unit_checkpoint_seconds = 0  # a checkpoint after every unit: the kill below lands between any two
 )";
 
 ablate::Json summary_of(const fs::path& dir) {

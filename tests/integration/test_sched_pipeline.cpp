@@ -304,6 +304,47 @@ TEST_CASE("alerts reach metrics.jsonl: memorization, stagnation, stuck in one la
   CHECK(std::count(kinds.begin(), kinds.end(), "margin_stagnation") == 1);
 }
 
+TEST_CASE("a hashtron run checkpoints after every unit at unit_checkpoint_seconds = 0, else "
+          "spaced in time, with the same figures", "[sched][hashtron]") {
+  // 20 hidden and 5 output hashtrons on sqrt_bits (10 bits), forward, 2 rounds: a stage per
+  // layer and round, each one epoch of one fit per unit.
+  const std::string toml = R"(
+[experiment]
+name = "unit_saves"
+seed = 3
+
+[dataset]
+plugin = "sqrt_bits"
+bits = 10
+
+[topology]
+plugin = "hashtron_layers"
+layers = [20, 0]
+taps = 6
+
+[orderer]
+plugin = "forward"
+rounds = 2
+
+[train]
+epochs = 1
+threads = 1
+checkpoint_every = 1
+)";
+  const Trained each = train(toml, {{"train.unit_checkpoint_seconds", "0"}});
+  const Trained spaced = train(toml, {{"train.unit_checkpoint_seconds", "1e9"}});
+  REQUIRE(each.outcome.status == "ok");
+  REQUIRE(spaced.outcome.status == "ok");
+  // Inside each stage's epoch a save follows every unit but the last (the trainer saves there).
+  std::size_t inside = 0;
+  for (const auto& stage : rows_of(each.rows, "stage")) inside += units_of(stage).size() - 1;
+  REQUIRE(inside > 0);
+  CHECK(each.checkpoints.size() == spaced.checkpoints.size() + inside);
+  CHECK(each.rows.size() == spaced.rows.size());
+  for (std::size_t i = 0; i < std::min(each.rows.size(), spaced.rows.size()); ++i)
+    CHECK(each.rows[i].dump() == spaced.rows[i].dump());
+}
+
 TEST_CASE("ablate graph writes the unit graph of an experiment as DOT and GraphML", "[sched][graph]") {
   TempDir tmp("ablate-sched-graph");
   write_text(tmp / "sched.toml", experiment_text("backward"));

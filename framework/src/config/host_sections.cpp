@@ -68,6 +68,9 @@ std::vector<ParamSpec> train_section() {
       real("clip_norm", 0, 0, kInf, "clip the gradient's global norm to this (0: off)"),
       integer("threads", 0, 0, 256, "threads for BLAS and the host's loops (0: all cores)"),
       integer("checkpoint_every", 1, 0, kInf, "epochs between checkpoints (0: only at the end)"),
+      real("unit_checkpoint_seconds", 10, 0, kInf,
+           "engines that fit unit by unit (hashtrons): least seconds between the checkpoints "
+           "taken inside an epoch (0: after every unit)"),
   };
 }
 

@@ -39,8 +39,10 @@ class Engine {
   /// bootstrap, the capacity law alone decides.
   virtual double bootstrap_capacity(std::int64_t /*n*/) const { return 0.0; }
   /// Where an engine fits units one at a time (hashtrons), `save` is called after each unit an
-  /// epoch fits, and save() records how far into the epoch it got, so a killed run resumes at
-  /// that unit (the pipeline state after each neuron, shared/seeds/002). Empty: no saving.
+  /// epoch fits (it saves when train.unit_checkpoint_seconds have passed since the last save),
+  /// and save() records how far into the epoch it got, so a killed run resumes at the unit
+  /// after the last one saved (the pipeline state after each neuron, shared/seeds/002). Empty:
+  /// no saving.
   virtual void save_after_each_unit(std::function<void()> /*save*/) {}
   /// The learning rate at the start of a task epoch (0 where meaningless).
   virtual double learning_rate(const Task& /*task*/, int /*task_epoch*/) const { return 0.0; }
