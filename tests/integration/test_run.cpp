@@ -55,7 +55,8 @@ TEST_CASE("a run leaves every file of its run directory, and its config reproduc
   CHECK(std::regex_search(first.output, std::regex(R"(done in [0-9.]+ s: test accuracy [0-9.]+%, val accuracy [0-9.]+%)")));
   CHECK_THAT(summary, Catch::Contains("\"test_accuracy\""));
   const std::string manifest = read_text(dir / "manifest.json");
-  for (const char* key : {"\"seed\":3", "\"commit\"", "\"sha256\"", "\"compiler\"", "\"threads\":1"})
+  for (const char* key : {"\"seed\":3", "\"commit\"", "\"sha256\"", "\"compiler\"", "\"threads\":1",
+                           "\"isa\":\"x86-64", "\"blas_core\":\""})
     CHECK_THAT(manifest, Catch::Contains(key));
   // No temporary files left behind.
   for (const auto& entry : fs::recursive_directory_iterator(dir))
@@ -126,6 +127,50 @@ TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted m
       CHECK(run_ablate("resume " + dir.string()).exit_code == 1);
     }
   }
+}
+
+namespace {
+
+/// A finished 2-epoch run made resumable again (as if killed after its last checkpoint).
+fs::path unfinished_run(const TempDir& tmp) {
+  write_text(tmp / "e2e.toml", kExperiment);
+  const auto run = run_ablate("run " + (tmp / "e2e.toml").string() +
+                              " --set train.epochs=2 --out " + (tmp / "runs").string());
+  REQUIRE(run.exit_code == 0);
+  const fs::path dir = run_dir_of(run);
+  fs::remove(dir / "summary.json");
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("a resume on another CPU or build goes on, and says the bits may differ",
+          "[e2e][resume]") {
+  TempDir tmp("ablate-other-cpu");
+  const fs::path dir = unfinished_run(tmp);
+  const std::string manifest = read_text(dir / "manifest.json");
+  write_text(dir / "manifest.json",
+             std::regex_replace(manifest, std::regex(R"("isa":"[^"]*")"),
+                                R"("isa":"x86-64 avx2 fma elsewhere")"));
+  const auto resumed = run_ablate("resume " + dir.string());
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK_THAT(resumed.output, Catch::Contains("the results may differ in the last bits"));
+  CHECK_THAT(resumed.output, Catch::Contains("isa: x86-64 avx2 fma elsewhere, here x86-64"));
+  const std::string after = read_text(dir / "manifest.json");
+  CHECK_THAT(after, Catch::Contains("\"resumes\":[{"));
+  CHECK_THAT(after, Catch::Contains("\"numerics_differ\":[\"isa: x86-64 avx2 fma elsewhere"));
+  CHECK_THAT(read_text(dir / "summary.json"), Catch::Contains("\"status\":\"ok\""));
+}
+
+TEST_CASE("a resume on the same machine records itself without a warning", "[e2e][resume]") {
+  TempDir tmp("ablate-same-cpu");
+  const fs::path dir = unfinished_run(tmp);
+  const auto resumed = run_ablate("resume " + dir.string());
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK_THAT(resumed.output, !Catch::Contains("may differ"));
+  CHECK_THAT(read_text(dir / "manifest.json"), Catch::Contains("\"numerics_differ\":[]"));
 }
 
 TEST_CASE("bad experiments exit 2 naming the file, line and key", "[e2e]") {

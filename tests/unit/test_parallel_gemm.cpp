@@ -1,6 +1,11 @@
 // The host's cut of a GEMM across threads (nn/gemm_threading.hpp), the pool primitives it
 // stands on (nn/parallel.hpp) and the optimizer's matching cut: exact blocks, deterministic, no
 // writes outside C, nesting safe.
+#include <cblas.h>
+#include <dlfcn.h>
+
+#include <array>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <limits>
 #include <string>
@@ -33,7 +38,46 @@ struct Shape {
   int m, n, k;
 };
 
+/// The sgemm calls libablate makes while a SgemmLog is alive, seen by interposing cblas_sgemm
+/// (below): how a product was really split, whatever rounding this CPU's kernel gives.
+struct SgemmCall {
+  int m, n, k;
+};
+std::array<SgemmCall, 64> sgemm_calls;
+std::atomic<std::size_t> sgemm_count{0};
+std::atomic<bool> sgemm_logging{false};
+
+struct SgemmLog {
+  SgemmLog() {
+    sgemm_count = 0;
+    sgemm_logging = true;
+  }
+  ~SgemmLog() { sgemm_logging = false; }
+  std::vector<SgemmCall> calls() const {
+    const std::size_t n = std::min(sgemm_count.load(), sgemm_calls.size());
+    return {sgemm_calls.begin(), sgemm_calls.begin() + static_cast<std::ptrdiff_t>(n)};
+  }
+};
+
 }  // namespace
+
+// The executable's definition comes first in the dynamic linker's lookup, so libablate's calls
+// land here; RTLD_NEXT is OpenBLAS's. Logs without allocating (pool threads call it too).
+extern "C" void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER order,
+                            OPENBLAS_CONST enum CBLAS_TRANSPOSE ta,
+                            OPENBLAS_CONST enum CBLAS_TRANSPOSE tb, OPENBLAS_CONST blasint m,
+                            OPENBLAS_CONST blasint n, OPENBLAS_CONST blasint k,
+                            OPENBLAS_CONST float alpha, OPENBLAS_CONST float* a,
+                            OPENBLAS_CONST blasint lda, OPENBLAS_CONST float* b,
+                            OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float* c,
+                            OPENBLAS_CONST blasint ldc) {
+  using Sgemm = decltype(&cblas_sgemm);
+  static const auto real = reinterpret_cast<Sgemm>(dlsym(RTLD_NEXT, "cblas_sgemm"));
+  if (sgemm_logging)
+    if (const std::size_t i = sgemm_count++; i < sgemm_calls.size())
+      sgemm_calls[i] = {static_cast<int>(m), static_cast<int>(n), static_cast<int>(k)};
+  real(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 
 TEST_CASE("cut() splits a range into aligned blocks that cover it once", "[nn][tensor]") {
   for (std::size_t count : {0u, 1u, 15u, 16u, 33u, 256u, 784u, 1000u}) {
@@ -120,14 +164,26 @@ TEST_CASE("dy W cut along the layer's units sums its parts and never reads C at 
   for (int t : {1, 2, 2, 3}) {
     set_threads(t);
     Matrix dx = Matrix::Constant(32, 784, std::numeric_limits<float>::quiet_NaN());
+    const SgemmLog log;
     gemm(Transpose::no, Transpose::no, 1.0f, dpre, w, 0.0f, dx);
+    const std::vector<SgemmCall> calls = log.calls();
     INFO("threads " << t);
     REQUIRE(dx.allFinite());  // beta 0: C's NaNs are not read
     CHECK(dx.isApprox(expected, 1e-5f));
     results.push_back(dx);
+    // One sgemm per thread, each the whole of C over its own block of the 256 units.
+    REQUIRE(calls.size() == static_cast<std::size_t>(t));
+    int depth = 0;
+    for (const SgemmCall& call : calls) {
+      CHECK(call.m == 32);
+      CHECK(call.n == 784);
+      CHECK(call.k % 16 == 0);
+      depth += call.k;
+    }
+    CHECK(depth == 256);
+    if (t > 1) CHECK(calls[0].k < 256);
   }
-  CHECK(results[1] == results[2]);
-  CHECK(results[0] != results[1]);  // the parts are summed: not one sgemm's rounding
+  CHECK(results[1] == results[2]);  // same thread count: the same bits
 }
 
 TEST_CASE("gemm called from inside a parallel job computes on its own thread", "[nn][tensor]") {

@@ -1,5 +1,6 @@
 #include "runs/manifest.hpp"
 
+#include <cblas.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -60,6 +61,44 @@ std::string hostname() {
   return name;
 }
 
+std::string build_isa() {
+  std::string isa = "x86-64";
+  // The compiler's own feature macros: what -march (ABLATE_ARCH) let it emit.
+  for (const auto& [on, name] : std::initializer_list<std::pair<bool, const char*>>{
+#ifdef __SSE4_2__
+           {true, "sse4.2"},
+#endif
+#ifdef __AVX__
+           {true, "avx"},
+#endif
+#ifdef __AVX2__
+           {true, "avx2"},
+#endif
+#ifdef __FMA__
+           {true, "fma"},
+#endif
+#ifdef __AVX512F__
+           {true, "avx512f"},
+#endif
+#ifdef __AVX512BW__
+           {true, "avx512bw"},
+#endif
+#ifdef __AVX512VL__
+           {true, "avx512vl"},
+#endif
+#ifdef __AVX512VPOPCNTDQ__
+           {true, "avx512vpopcntdq"},
+#endif
+           {false, ""}})
+    if (on) isa += std::string(" ") + name;
+  return isa;
+}
+
+std::string blas_core() {
+  const char* core = openblas_get_corename();
+  return core && *core ? trimmed(core) : "unknown";
+}
+
 Json host_facts() {
   Json facts = Json::object();
   facts["hostname"] = hostname();
@@ -72,7 +111,21 @@ Json host_facts() {
   bool dirty = false;
   facts["commit"] = git_commit(ABLATE_SOURCE_DIR, &dirty);
   facts["dirty"] = dirty;
+  facts["isa"] = build_isa();
+  facts["blas_core"] = blas_core();
   return facts;
+}
+
+std::vector<std::string> numerics_differences(const Json& recorded) {
+  const std::pair<const char*, std::string> here[] = {
+      {"cpu", cpu_model()}, {"isa", build_isa()}, {"blas_core", blas_core()}};
+  std::vector<std::string> differences;
+  for (const auto& [key, now] : here) {
+    const Json* then = recorded.find(key);
+    const std::string was = then && then->is_string() ? then->as_string() : "(not recorded)";
+    if (was != now) differences.push_back(std::string(key) + ": " + was + ", here " + now);
+  }
+  return differences;
 }
 
 }  // namespace ablate

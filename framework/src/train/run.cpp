@@ -1,6 +1,7 @@
 #include "train/run.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -40,6 +41,28 @@ Json manifest(const Experiment& experiment, const Trainer& trainer) {
   return m;
 }
 
+/// Notes in manifest.json where a resume ran. On another CPU, build or BLAS kernel the run goes
+/// on (a preempted job rarely gets its node back), but its bits may differ from an uninterrupted
+/// run's: the log says so, naming what changed, and the manifest keeps it.
+void record_resume(RunDirectory& dir) {
+  Json m = Json::parse(dir.read("manifest.json"), (dir.path() / "manifest.json").string());
+  const std::vector<std::string> differences = numerics_differences(m);
+  if (!differences.empty())
+    spdlog::warn("resuming on another machine or build: the results may differ in the last bits "
+                 "from an uninterrupted run ({})",
+                 fmt::join(differences, "; "));
+  Json entry = Json::object();
+  entry["hostname"] = hostname();
+  entry["cpu"] = cpu_model();
+  entry["isa"] = build_isa();
+  entry["blas_core"] = blas_core();
+  Json changed = Json::array();
+  for (const std::string& d : differences) changed.push_back(d);
+  entry["numerics_differ"] = std::move(changed);
+  m["resumes"].push_back(std::move(entry));
+  dir.write("manifest.json", m.dump() + "\n");
+}
+
 /// Trains in `dir` (fresh, or from its checkpoint) and writes summary.json.
 RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& registry,
                    bool resume) {
@@ -52,6 +75,8 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
     // A resumed run keeps its manifest; one killed before writing it gets it now.
     if (!resume || !dir.exists("manifest.json"))
       dir.write("manifest.json", manifest(experiment, trainer).dump() + "\n");
+    else
+      record_resume(dir);
     std::optional<StateStore> state;
     if (resume && dir.exists(kCheckpoint)) {
       state = read_safetensors(dir.path() / kCheckpoint);
