@@ -97,6 +97,62 @@ TEST_CASE("two threads: the same seed gives bit-identical metrics, run after run
   }
 }
 
+namespace {
+
+/// `ablate ARGS` with the GEMM threading cache in `cache`.
+ablate::test::CommandResult run_cached(const fs::path& cache, const std::string& args) {
+  return run_command("env -u ABLATE_PLUGIN_PATH ABLATE_CACHE_DIR=" + cache.string() + " " +
+                     std::string(ABLATE_BINARY) + " " + args);
+}
+
+/// The "threading" manifest.json records under "gemm_threading", and its "source".
+std::pair<std::string, std::string> gemm_choice_of(const fs::path& run) {
+  std::smatch m;
+  const std::string manifest = read_text(run / "manifest.json");
+  if (!std::regex_search(manifest, m,
+                         std::regex(R"re("gemm_threading":\{"threading":"(\w+)","source":"([\w ]+)")re")))
+    return {};
+  return {m[1], m[2]};
+}
+
+}  // namespace
+
+TEST_CASE("gemm_threading auto is measured once per machine, cached, and leaves no trace",
+          "[e2e][gemm]") {
+  TempDir tmp("ablate-gemm-auto");
+  write_text(tmp / "gemm.toml", kExperiment);
+  const std::string run = "run " + (tmp / "gemm.toml").string() +
+                          " --set 'topology.hidden=[256, 256]' --set train.threads=2 "
+                          "--set train.epochs=2 --out " + (tmp / "runs").string();
+  const auto first = run_cached(tmp / "cache", run);
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  const auto [threading, source] = gemm_choice_of(run_dir_of(first));
+  CHECK((threading == "host" || threading == "blas"));
+  CHECK(source == "measured");
+  CHECK_THAT(first.output, Catch::Contains("GEMM threading at 2 threads: " + threading +
+                                           " (measured: "));
+  CHECK_THAT(read_text(tmp / "cache" / "gemm-threading.json"),
+             Catch::Contains("| 2 threads | batch 32, parameters 256x64 1x256 256x256"));
+
+  const auto second = run_cached(tmp / "cache", run);
+  REQUIRE(second.exit_code == 0);
+  CHECK(gemm_choice_of(run_dir_of(second)) == std::pair{threading, std::string("cached")});
+  // The measurement's steps were undone: the same bits as a run told the threading outright.
+  const auto told = run_cached(tmp / "other-cache", run + " --set train.gemm_threading=" + threading);
+  REQUIRE(told.exit_code == 0);
+  CHECK(gemm_choice_of(run_dir_of(told)) == std::pair{threading, std::string("config")});
+  const std::string metrics = read_text(run_dir_of(first) / "metrics.jsonl");
+  CHECK(read_text(run_dir_of(second) / "metrics.jsonl") == metrics);
+  CHECK(read_text(run_dir_of(told) / "metrics.jsonl") == metrics);
+  CHECK_FALSE(fs::exists(tmp / "other-cache" / "gemm-threading.json"));
+
+  const auto one = run_cached(tmp / "cache", "run " + (tmp / "gemm.toml").string() +
+                                                 " --set train.epochs=1 --out " + (tmp / "runs").string());
+  REQUIRE(one.exit_code == 0);
+  CHECK(gemm_choice_of(run_dir_of(one)).second == "one thread");
+}
+
 TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted metrics",
           "[e2e][resume]") {
   TempDir tmp("ablate-resume");
@@ -132,10 +188,10 @@ TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted m
 namespace {
 
 /// A finished 2-epoch run made resumable again (as if killed after its last checkpoint).
-fs::path unfinished_run(const TempDir& tmp) {
+fs::path unfinished_run(const TempDir& tmp, const std::string& settings = "") {
   write_text(tmp / "e2e.toml", kExperiment);
-  const auto run = run_ablate("run " + (tmp / "e2e.toml").string() +
-                              " --set train.epochs=2 --out " + (tmp / "runs").string());
+  const auto run = run_ablate("run " + (tmp / "e2e.toml").string() + " --set train.epochs=2" +
+                              settings + " --out " + (tmp / "runs").string());
   REQUIRE(run.exit_code == 0);
   const fs::path dir = run_dir_of(run);
   fs::remove(dir / "summary.json");
@@ -171,6 +227,26 @@ TEST_CASE("a resume on the same machine records itself without a warning", "[e2e
   REQUIRE(resumed.exit_code == 0);
   CHECK_THAT(resumed.output, !Catch::Contains("may differ"));
   CHECK_THAT(read_text(dir / "manifest.json"), Catch::Contains("\"numerics_differ\":[]"));
+}
+
+TEST_CASE("a resume keeps the GEMM threading its manifest recorded", "[e2e][resume][gemm]") {
+  TempDir tmp("ablate-gemm-resume");
+  const fs::path dir = unfinished_run(tmp, " --set train.threads=2");
+  const auto [recorded, source] = gemm_choice_of(dir);
+  REQUIRE(!recorded.empty());
+  // Whatever this machine measured or cached, the run's bits carry the recorded threading: make
+  // it the other one, and the resume must use that.
+  const std::string other = recorded == "host" ? "blas" : "host";
+  write_text(dir / "manifest.json",
+             std::regex_replace(read_text(dir / "manifest.json"),
+                                std::regex(R"("gemm_threading":\{"threading":"\w+")"),
+                                R"("gemm_threading":{"threading":")" + other + "\""));
+  const auto resumed = run_ablate("resume " + dir.string());
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK_THAT(resumed.output, Catch::Contains("GEMM threading at 2 threads: " + other +
+                                             " (recorded in manifest.json, kept on resume"));
+  CHECK(gemm_choice_of(dir).first == other);
 }
 
 TEST_CASE("bad experiments exit 2 naming the file, line and key", "[e2e]") {

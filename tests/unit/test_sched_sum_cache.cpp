@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <malloc.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/allocator_interface.h>
+#endif
 
 #include "stats/sum_cache_io.hpp"
 #include "support.hpp"
@@ -12,6 +15,16 @@
 using namespace ablate;
 
 namespace {
+
+/// Bytes the heap holds for the program. ASan replaces glibc's allocator, whose mallinfo2()
+/// then reads 0, so under ASan ask its allocator instead.
+std::size_t heap_in_use() {
+#if defined(__SANITIZE_ADDRESS__)
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  return mallinfo2().uordblks;
+#endif
+}
 
 /// A small cache with every kind of field set.
 SumCache sample_cache() {
@@ -57,7 +70,7 @@ TEST_CASE("sum cache queries: latest, trend, gold zone and margins of a layer", 
 }
 
 TEST_CASE("100k units x 50 records stay under 100 MB, measured", "[sched][sums][memory]") {
-  const auto heap_before = mallinfo2().uordblks;
+  const std::size_t heap_before = heap_in_use();
   std::size_t bytes = 0;
   {
     SumCache sums(50);
@@ -65,7 +78,7 @@ TEST_CASE("100k units x 50 records stay under 100 MB, measured", "[sched][sums][
       for (int unit = 0; unit < 100000; ++unit)
         sums.record({unit / 1000, unit % 1000}, {stage - unit % 7, 60000, 3.0f, stage});
     bytes = sums.bytes();
-    const auto heap = mallinfo2().uordblks - heap_before;
+    const std::size_t heap = heap_in_use() - heap_before;
     INFO("bytes() " << bytes << ", heap growth " << heap);
     CHECK(sums.units().size() == 100000);
     CHECK(sums.history({99, 999}).size() == 50);

@@ -67,6 +67,9 @@ std::vector<ParamSpec> train_section() {
       real("min_lr", 0, 0, kInf, "floor of the cosine schedule"),
       real("clip_norm", 0, 0, kInf, "clip the gradient's global norm to this (0: off)"),
       integer("threads", 0, 0, 256, "threads for BLAS and the host's loops (0: all cores)"),
+      choice("gemm_threading", "auto", {"auto", "host", "blas"},
+             "above one thread, who threads the GEMMs: the host's cut, OpenBLAS, or the faster "
+             "of the two as measured on first use on this machine (cached; in manifest.json)"),
       integer("checkpoint_every", 1, 0, kInf, "epochs between checkpoints (0: only at the end)"),
       real("unit_checkpoint_seconds", 10, 0, kInf,
            "engines that fit unit by unit (hashtrons): least seconds between the checkpoints "

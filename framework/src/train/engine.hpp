@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 
 #include "ablate/model.hpp"
 #include "ablate/orderer.hpp"
@@ -50,6 +51,12 @@ class Engine {
   virtual void end_epoch(int epoch, Rng& rng, Figures& out) { model().on_epoch_end(epoch, rng, out); }
   /// At the end of a task (regularizers consolidate).
   virtual void end_task(const Task& /*task*/, Rng& /*rng*/) {}
+  /// The shapes of the GEMMs a training step makes, as a cache key for the GEMM threading
+  /// measured for them (train/gemm_choice.hpp); empty where an engine makes none.
+  virtual std::string gemm_workload() const { return {}; }
+  /// Seconds per training step over `steps` steps on `task`'s first batch, the engine's state
+  /// restored afterwards. Called only where gemm_workload() is not empty.
+  virtual double time_steps(const Task& /*task*/, int /*steps*/) { return 0.0; }
   /// Parameters, optimizer and plugin state; the model's structure first.
   virtual void save(StateStore& out) const = 0;
   virtual void load(const StateStore& in) = 0;

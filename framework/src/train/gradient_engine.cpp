@@ -51,6 +51,52 @@ double GradientEngine::learning_rate(const Task& task, int task_epoch) const {
   return scheduled_lr(train_, task_epoch * steps, steps);
 }
 
+double GradientEngine::forward_backward(const Samples& train,
+                                        std::span<const std::uint32_t> samples, Rng& dropout) {
+  const int rows = static_cast<int>(samples.size());
+  nn::gather_rows(train.x, samples, x_);
+  for (std::size_t i = 0; i < samples.size(); ++i) y_[i] = train.y[samples[i]];
+  const std::span<const std::int32_t> labels(y_.data(), samples.size());
+  model_->forward(x_.topRows(rows), Mode::train, dropout);
+  const ConstMatrixRef logits = model_->logits();
+  double loss =
+      nn::softmax_cross_entropy(logits, labels, probs_.topRows(rows), dlogits_.topRows(rows));
+  loss += model_->auxiliary_loss();
+  const Distribution output{logits, probs_.topRows(rows), dlogits_.topRows(rows)};
+  for (auto& regularizer : regularizers_) loss += regularizer->on_forward(*model_, output);
+  model_->backward(dlogits_.topRows(rows));
+  for (auto& regularizer : regularizers_) loss += regularizer->on_backward(*model_);
+  return loss;
+}
+
+std::string GradientEngine::gemm_workload() const {
+  std::string out = "batch " + std::to_string(batch_) + ", parameters";
+  for (const Parameter* p : parameters_)
+    out += " " + std::to_string(p->value.rows()) + "x" + std::to_string(p->value.cols());
+  return out;
+}
+
+double GradientEngine::time_steps(const Task& task, int steps) {
+  // Whole steps (the optimizer's too, which the host cuts like the GEMMs) from a saved state,
+  // which is then put back: the measurement leaves no trace in the run's bits.
+  StateStore saved;
+  save(saved);
+  const auto rows = std::min<std::size_t>(static_cast<std::size_t>(batch_), task.train.size());
+  order_.resize(rows);
+  std::iota(order_.begin(), order_.end(), 0u);
+  Rng dropout = Rng::stream(seed_, "timing");
+  const auto lr = static_cast<float>(scheduled_lr(train_, 0, 1));
+  const auto started = std::chrono::steady_clock::now();
+  for (int step = 0; step < steps; ++step) {
+    forward_backward(task.train, order_, dropout);
+    optimizer_->step(lr);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  load(saved);
+  return seconds / steps;
+}
+
 EpochFigures GradientEngine::fit_epoch(const Task& task, const Stage& stage, int epoch,
                                        int task_epoch) {
   const Samples& train = task.train;
@@ -73,18 +119,7 @@ EpochFigures GradientEngine::fit_epoch(const Task& task, const Stage& stage, int
     const int rows = static_cast<int>(std::min<std::int64_t>(batch_, n - first));
     const std::span<const std::uint32_t> samples(order_.data() + first,
                                                  static_cast<std::size_t>(rows));
-    nn::gather_rows(train.x, samples, x_);
-    for (std::size_t i = 0; i < samples.size(); ++i) y_[i] = train.y[samples[i]];
-    const std::span<const std::int32_t> labels(y_.data(), static_cast<std::size_t>(rows));
-    model_->forward(x_.topRows(rows), Mode::train, dropout);
-    const ConstMatrixRef logits = model_->logits();
-    double loss = nn::softmax_cross_entropy(logits, labels, probs_.topRows(rows),
-                                            dlogits_.topRows(rows));
-    loss += model_->auxiliary_loss();
-    const Distribution output{logits, probs_.topRows(rows), dlogits_.topRows(rows)};
-    for (auto& regularizer : regularizers_) loss += regularizer->on_forward(*model_, output);
-    model_->backward(dlogits_.topRows(rows));
-    for (auto& regularizer : regularizers_) loss += regularizer->on_backward(*model_);
+    const double loss = forward_backward(train, samples, dropout);
     if (!std::isfinite(loss)) {
       out.finite = false;
       return out;

@@ -27,9 +27,15 @@ class GradientEngine final : public Engine {
   void end_task(const Task& task, Rng& rng) override;
   void save(StateStore& out) const override;
   void load(const StateStore& in) override;
+  std::string gemm_workload() const override;
+  double time_steps(const Task& task, int steps) override;
 
  private:
   std::int64_t steps_per_epoch(const Task& task) const;
+  /// Forward and backward on `samples` of `train` (gradients set, no step); the batch's loss,
+  /// penalties included.
+  double forward_backward(const Samples& train, std::span<const std::uint32_t> samples,
+                          Rng& dropout);
 
   std::shared_ptr<GradientModel> model_;
   std::vector<std::shared_ptr<Regularizer>> regularizers_;

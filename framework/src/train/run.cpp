@@ -43,8 +43,8 @@ Json manifest(const Experiment& experiment, const Trainer& trainer) {
 
 /// Notes in manifest.json where a resume ran. On another CPU, build or BLAS kernel the run goes
 /// on (a preempted job rarely gets its node back), but its bits may differ from an uninterrupted
-/// run's: the log says so, naming what changed, and the manifest keeps it.
-void record_resume(RunDirectory& dir) {
+/// run's: the log says so, naming what changed, and the manifest keeps it. Returns the manifest.
+Json record_resume(RunDirectory& dir) {
   Json m = Json::parse(dir.read("manifest.json"), (dir.path() / "manifest.json").string());
   const std::vector<std::string> differences = numerics_differences(m);
   if (!differences.empty())
@@ -61,6 +61,7 @@ void record_resume(RunDirectory& dir) {
   entry["numerics_differ"] = std::move(changed);
   m["resumes"].push_back(std::move(entry));
   dir.write("manifest.json", m.dump() + "\n");
+  return m;
 }
 
 /// Trains in `dir` (fresh, or from its checkpoint) and writes summary.json.
@@ -72,11 +73,19 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
   Json summary = Json::object();
   try {
     Trainer trainer(experiment, registry);
-    // A resumed run keeps its manifest; one killed before writing it gets it now.
-    if (!resume || !dir.exists("manifest.json"))
-      dir.write("manifest.json", manifest(experiment, trainer).dump() + "\n");
-    else
-      record_resume(dir);
+    // A resumed run keeps its manifest, and the GEMM threading it records, whose rounding its
+    // bits carry; one killed before writing it gets it now.
+    if (!resume || !dir.exists("manifest.json")) {
+      Json m = manifest(experiment, trainer);
+      m["gemm_threading"] = to_json(trainer.use_gemm_threading(nullptr));
+      dir.write("manifest.json", m.dump() + "\n");
+    } else {
+      const Json m = record_resume(dir);
+      // Manifests from before the choice was recorded: the host's cut was the only one then.
+      const Json* recorded = m.find("gemm_threading");
+      const Json host = Json(Json::Object{{"threading", Json("host")}});
+      trainer.use_gemm_threading(recorded ? recorded : &host);
+    }
     std::optional<StateStore> state;
     if (resume && dir.exists(kCheckpoint)) {
       state = read_safetensors(dir.path() / kCheckpoint);

@@ -114,6 +114,26 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
 
 Trainer::~Trainer() = default;
 
+GemmChoice Trainer::use_gemm_threading(const Json* recorded) {
+  const std::string workload = engine_->gemm_workload();
+  GemmChoice choice;
+  if (recorded)
+    choice = resumed_gemm_choice(*recorded, "manifest.json");
+  else if (workload.empty())
+    choice = {GemmThreading::host, "no GEMMs", {}, {}};
+  else
+    choice = choose_gemm_threading(
+        experiment_.train.string("gemm_threading"), threads(), workload,
+        [&](GemmThreading threading, int steps) {
+          set_gemm_threading(threading);
+          return engine_->time_steps(data_.tasks.front(), steps);
+        });
+  set_gemm_threading(choice.threading);
+  if (threads() > 1 && !workload.empty())
+    spdlog::info("GEMM threading at {} threads: {}", threads(), describe(choice));
+  return choice;
+}
+
 std::shared_ptr<Orderer> Trainer::make_orderer() const {
   return registry_.create<Orderer>(Kind::orderer, experiment_.orderer.plugin,
                                    experiment_.orderer.params);

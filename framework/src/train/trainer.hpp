@@ -20,6 +20,7 @@
 #include "runs/json.hpp"
 #include "runs/log.hpp"
 #include "train/engine.hpp"
+#include "train/gemm_choice.hpp"
 
 namespace ablate {
 
@@ -57,6 +58,10 @@ class Trainer {
 
   /// The sum cache inside a checkpoint's state, as stats/sum_cache_io.hpp's checksummed snapshot.
   static std::string sums_snapshot(const StateStore& checkpoint);
+
+  /// Picks the GEMM threading (train/gemm_choice.hpp) and applies it: `recorded` (a resumed
+  /// run's manifest entry) when given, else [train] gemm_threading. For the manifest.
+  GemmChoice use_gemm_threading(const Json* recorded);
 
   /// The plugins in use, for the manifest.
   const std::vector<const PluginEntry*>& plugins_used() const { return used_; }
