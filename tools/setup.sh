@@ -28,5 +28,5 @@ fi
 $sudo bash tools/setup-data.sh
 
 [ "${1:-}" = "--deps" ] && exit 0
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --preset release >/dev/null  # build/, Release, ABLATE_ARCH=native (CMakePresets.json)
 cmake --build build -j "$(nproc)"
