@@ -19,6 +19,7 @@
 #include "config/suggest.hpp"
 #include "runs/manifest.hpp"
 #include "runs/run_dir.hpp"
+#include "train/stop.hpp"
 #include "util/atomic_file.hpp"
 #include "util/program.hpp"
 
@@ -61,11 +62,6 @@ class StopSignals {
   struct sigaction old_int_ {};
   struct sigaction old_term_ {};
 };
-
-std::string signal_name(int signal) {
-  const char* abbrev = ::sigabbrev_np(signal);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
-}
 
 Json read_summary(const fs::path& run_dir) {
   try {
@@ -161,6 +157,9 @@ TrialStatus run_trial(const fs::path& study_dir, const std::string& id, const fs
     status.reason = (stopping ? "interrupted by " : "killed by ") + status.signal;
   } else if (exit.exit_code == 0 && summary_status == "ok") {
     status.status = "ok";
+  } else if (summary_status == "interrupted") {  // the run stopped cleanly on SIGTERM / SIGINT
+    status.status = "interrupted";
+    status.reason = text_member(summary, "reason");
   } else if (summary_status == "diverged") {
     status.status = "diverged";
     status.reason = text_member(summary, "reason");

@@ -12,6 +12,7 @@
 #include "runs/manifest.hpp"
 #include "runs/run_dir.hpp"
 #include "runs/safetensors.hpp"
+#include "train/stop.hpp"
 #include "train/trainer.hpp"
 #include "util/sha256.hpp"
 
@@ -67,6 +68,7 @@ void record_resume(RunDirectory& dir) {
 RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& registry,
                    bool resume) {
   add_run_log(dir.path() / "log.txt");
+  install_stop_signals();
   const auto started = std::chrono::steady_clock::now();
   RunResult result{dir.path(), "ok", 0};
   Json summary = Json::object();
@@ -97,8 +99,13 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
     result.status = outcome.status;
     if (outcome.status != "ok") {
       summary["reason"] = outcome.reason;
-      spdlog::error("run {}: {}", outcome.status, outcome.reason);
-      result.exit_code = 1;
+      if (outcome.status == "interrupted")
+        spdlog::warn("run {}; continue it with: ablate resume {}", outcome.reason,
+                     dir.path().string());
+      else
+        spdlog::error("run {}: {}", outcome.status, outcome.reason);
+      // Interrupted: 128 + the signal, as a shell reports a process the signal ended.
+      result.exit_code = outcome.status == "interrupted" ? 128 + stop_signal() : 1;
     }
   } catch (const ConfigError&) {
     throw;
@@ -112,7 +119,15 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
   summary["experiment"] = experiment.name;
   summary["seed"] = experiment.experiment.integer("seed");
   summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  dir.write("summary.json", summary.dump() + "\n");
+  try {
+    dir.write("summary.json", summary.dump() + "\n");
+  } catch (const std::exception& e) {  // a full disk or a read-only folder: say so, exit 1
+    spdlog::error("cannot record the run's status ({}) in summary.json: {}", result.status,
+                  e.what());
+    result.status = "failed";
+    result.exit_code = 1;
+    return result;
+  }
   if (result.status == "ok") {  // the figures a researcher looks for first, on the console too
     std::string figures;
     for (const auto& [key, label] : {std::pair{"test_accuracy", "test accuracy"},

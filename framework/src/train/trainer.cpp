@@ -14,6 +14,7 @@
 #include "stats/layer_summary.hpp"
 #include "stats/sum_cache_io.hpp"
 #include "train/gradient_engine.hpp"
+#include "train/stop.hpp"
 
 namespace ablate {
 namespace {
@@ -159,6 +160,15 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
   Model& model = engine_->model();
 
   Outcome outcome;
+  // A stop signal is honoured where a checkpoint is whole: between epochs and between tasks.
+  auto interrupted = [&] {
+    outcome.status = "interrupted";
+    outcome.reason = "interrupted by " + signal_name(stop_signal()) + " after epoch " +
+                     std::to_string(at_.epoch);
+    outcome.summary["epochs"] = at_.epoch;
+    return outcome;
+  };
+  if (stop_signal()) return interrupted();  // before training: the last checkpoint stands
   while (at_.task < tasks) {
     const Task& task = data_.tasks[static_cast<std::size_t>(at_.task)];
     model.set_task(at_.task);
@@ -172,7 +182,10 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
         at_.stage = 0;
         at_.task_epoch = 0;
         orderer_ = make_orderer();
-        if (at_.task < tasks) save_checkpoint();
+        if (at_.task < tasks) {
+          save_checkpoint();
+          if (stop_signal()) return interrupted();
+        }
         continue;
       }
       at_.in_stage = true;
@@ -212,7 +225,9 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
       progress_->epoch_done(at_.epoch, fmt::format("loss {:.4f}  train {:.2f}%  val {:.2f}%",
                                                    epoch.loss, 100 * epoch.accuracy,
                                                    100 * last_val_accuracy_));
-      if (every > 0 && at_.epoch % every == 0) save_checkpoint();
+      const bool due = every > 0 && at_.epoch % every == 0;
+      if (due || stop_signal()) save_checkpoint();
+      if (stop_signal()) return interrupted();
     }
     end_stage(task, row);
     at_.in_stage = false;

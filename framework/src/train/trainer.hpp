@@ -35,7 +35,7 @@ struct Position {
 
 /// How a run ended.
 struct Outcome {
-  std::string status = "ok";  // ok | diverged
+  std::string status = "ok";  // ok | diverged | interrupted (train/stop.hpp)
   std::string reason;
   Json summary = Json::object();
 };
