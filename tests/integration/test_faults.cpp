@@ -59,8 +59,8 @@ std::map<std::string, std::string> hashes(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("SIGTERM and SIGINT end a run with a checkpoint, status interrupted and 128+N; a "
-          "second process on the busy directory is refused; resume is bit-identical",
+TEST_CASE("SIGTERM and SIGINT end a run with a checkpoint, status interrupted and 128+N, a "
+          "second process on the busy directory is refused, resume is bit-identical",
           "[faults][e2e]") {
   TempDir tmp("ablate-faults-signal");
   const Reference reference = reference_run(tmp);
@@ -103,7 +103,7 @@ TEST_CASE("SIGTERM and SIGINT end a run with a checkpoint, status interrupted an
   }
 }
 
-TEST_CASE("a second sweep --resume on a study being run is refused; SIGTERM to the sweep "
+TEST_CASE("a second sweep --resume on a study being run is refused, SIGTERM to the sweep "
           "interrupts its trial and --resume finishes it",
           "[faults][study][e2e]") {
   TempDir tmp("ablate-faults-study");
@@ -237,4 +237,47 @@ TEST_CASE("a read-only checkpoints folder: the run fails naming the file, the ch
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);
   CHECK(read_text(dir / "metrics.jsonl") == reference.metrics);
+}
+
+TEST_CASE("a plugin that throws, aborts or segfaults fails its sweep trial alone, named with "
+          "the signal, the sweep goes on and writes its results",
+          "[faults][study][e2e]") {
+  TempDir tmp("ablate-faults-crash");
+  write_text(tmp / "sweep.toml",
+             "[experiment]\nname = \"crashy\"\nseeds = [1]\nplugin_paths = [\"" ABLATE_TEST_PLUGIN_DIR
+             "/study_probe\"]\n\n[dataset]\nplugin = \"digits\"\n\n"
+             "[topology]\nplugin = \"mlp\"\nhidden = [32]\n\n"
+             "[orderer]\nplugin = \"study_probe\"\n\n"
+             "[train]\nepochs = 2\nbatch_size = 64\nthreads = 1\n\n"
+             "[sweep]\nmode = \"grid\"\n"
+             "keys = { \"orderer.crash\" = [\"\", \"throw\", \"abort\", \"segfault\"] }\n");
+  const auto r = run_ablate("sweep " + (tmp / "sweep.toml").string() + " -j 2 --out " +
+                            (tmp / "sweeps").string());
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  const fs::path study = study_dir_of(r);
+  REQUIRE(!study.empty());
+  std::map<std::string, ablate::study::TrialStatus> by_crash;
+  const auto plan = ablate::study::open_study(study);
+  for (const auto& trial : plan.study.trials) {
+    const std::string config = read_text(study / "trials" / trial.id / "config.toml");
+    std::string crash = "none";
+    for (const char* kind : {"throw", "abort", "segfault"})
+      if (config.find(std::string("crash = \"") + kind + "\"") != std::string::npos) crash = kind;
+    by_crash[crash] = ablate::study::read_status(study, trial.id);
+  }
+  REQUIRE(by_crash.size() == 4);
+  CHECK(by_crash["none"].status == "ok");
+  const std::string plugin = "while calling plugin 'study_probe' (orderer, ";
+  CHECK(by_crash["throw"].status == "failed");
+  CHECK_THAT(by_crash["throw"].reason, Catch::Contains("probe threw on purpose"));
+  CHECK_THAT(by_crash["throw"].reason, Catch::Contains(plugin));
+  CHECK(by_crash["abort"].status == "failed");
+  CHECK(by_crash["abort"].signal == "SIGABRT");
+  CHECK_THAT(by_crash["abort"].reason, Catch::Contains("crashed: SIGABRT " + plugin));
+  CHECK(by_crash["segfault"].status == "failed");
+  CHECK(by_crash["segfault"].signal == "SIGSEGV");
+  CHECK_THAT(by_crash["segfault"].reason, Catch::Contains("crashed: SIGSEGV " + plugin));
+  CHECK_THAT(read_text(study / "results.csv"), Catch::Contains(",ok,"));
+  CHECK(fs::exists(study / "table.txt"));
 }

@@ -18,6 +18,7 @@
 #include "ablate/error.hpp"
 #include "config/suggest.hpp"
 #include "runs/manifest.hpp"
+#include "plugins/plugin_call.hpp"
 #include "runs/run_dir.hpp"
 #include "train/stop.hpp"
 #include "util/atomic_file.hpp"
@@ -150,7 +151,18 @@ TrialStatus run_trial(const fs::path& study_dir, const std::string& id, const fs
   const std::string summary_status = text_member(summary, "status");
 
   status.exit_code = exit.exit_code;
-  if (exit.signal != 0) {
+  const bool crashed = exit.signal == SIGSEGV || exit.signal == SIGBUS || exit.signal == SIGFPE ||
+                       exit.signal == SIGILL || exit.signal == SIGABRT;
+  if (crashed) {  // the run's own fault (a plugin's, most often): failed, naming what it called
+    status.signal = signal_name(exit.signal);
+    status.status = "failed";
+    const std::string text = read_file(output);
+    const auto at = text.rfind(kCrashMarker);
+    status.reason = at != std::string::npos && at >= output_start
+                        ? "crashed: " + text.substr(at + std::strlen(kCrashMarker),
+                                                    text.find('\n', at) - at - std::strlen(kCrashMarker))
+                        : "crashed with " + status.signal;
+  } else if (exit.signal != 0) {
     status.signal = signal_name(exit.signal);
     const bool stopping = exit.signal == SIGINT || (interrupted && interrupted());
     status.status = stopping ? "interrupted" : "killed";

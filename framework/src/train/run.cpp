@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "plugins/plugin_call.hpp"
 #include "plugins/registry.hpp"
 #include "runs/json.hpp"
 #include "runs/log.hpp"
@@ -69,6 +70,7 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
                    bool resume) {
   add_run_log(dir.path() / "log.txt");
   install_stop_signals();
+  install_crash_report();
   const auto started = std::chrono::steady_clock::now();
   RunResult result{dir.path(), "ok", 0};
   Json summary = Json::object();
@@ -112,8 +114,11 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
   } catch (const std::exception& e) {
     result.status = "failed";
     result.exit_code = 1;
-    summary["reason"] = e.what();
-    spdlog::error("run failed: {}", e.what());
+    const std::string plugin = take_throwing_plugin();
+    const std::string reason =
+        plugin.empty() ? std::string(e.what()) : std::string(e.what()) + " (thrown while calling " + plugin + ")";
+    summary["reason"] = reason;
+    spdlog::error("run failed: {}", reason);
   }
   summary["status"] = result.status;
   summary["experiment"] = experiment.name;
