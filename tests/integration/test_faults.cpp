@@ -39,9 +39,10 @@ struct Reference {
   std::string metrics, checkpoint;
 };
 
+/// Also leaves the experiment, without a pause, as tmp/run.toml.
 Reference reference_run(const TempDir& tmp) {
-  write_text(tmp / "ref.toml", experiment(0));
-  const auto r = run_ablate("run " + (tmp / "ref.toml").string() + " --out " + (tmp / "ref").string());
+  write_text(tmp / "run.toml", experiment(0));
+  const auto r = run_ablate("run " + (tmp / "run.toml").string() + " --out " + (tmp / "ref").string());
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   const fs::path dir = run_dir_of(r);
@@ -149,7 +150,6 @@ TEST_CASE("a full disk while writing metrics, a checkpoint or the sum cache: the
           "[faults][e2e]") {
   TempDir tmp("ablate-faults-enospc");
   const Reference reference = reference_run(tmp);
-  write_text(tmp / "run.toml", experiment(0));
   const std::size_t checkpoint_bytes = reference.checkpoint.size();
   for (const auto& [file, budget] :
        std::vector<std::pair<std::string, std::size_t>>{{"metrics.jsonl", 1500},
@@ -203,7 +203,6 @@ TEST_CASE("a read-only checkpoints folder: the run fails naming the file, the ch
           "[faults][e2e]") {
   TempDir tmp("ablate-faults-readonly");
   const Reference reference = reference_run(tmp);
-  write_text(tmp / "run.toml", experiment(0));
   // A run with a checkpoint and no end: killed after its second row.
   const fs::path dir = kill_run_when({(tmp / "run.toml").string(), "--out", (tmp / "runs").string()},
                                      tmp / "runs", "faults",
