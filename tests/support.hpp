@@ -119,13 +119,17 @@ struct KilledRun {
 };
 
 /// Starts `ablate run ARGS` (ARGS ending with its --out OUT), waits until `ready(dir)` holds for
-/// the run directory it makes under OUT/<experiment>/, then SIGKILLs and reaps it. On timeout it
-/// is killed all the same (no run outlives its test) and `dir` is empty.
+/// the run directory it makes under OUT/<experiment>/, then sends `signal` (SIGKILL unless told)
+/// and reaps it. On timeout it is signalled all the same and `dir` is empty. `env` ("K=V ...")
+/// goes before the binary on its env command line.
 inline KilledRun kill_run_when(const std::vector<std::string>& args,
                                const std::filesystem::path& out, const std::string& experiment,
                                const std::function<bool(const std::filesystem::path&)>& ready,
-                               std::chrono::seconds timeout, const std::filesystem::path& log) {
-  std::vector<std::string> argv{"env", "-u", "ABLATE_PLUGIN_PATH", ABLATE_BINARY, "run"};
+                               std::chrono::seconds timeout, const std::filesystem::path& log,
+                               int signal = SIGKILL, const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv{"env", "-u", "ABLATE_PLUGIN_PATH"};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.insert(argv.end(), {ABLATE_BINARY, "run"});
   argv.insert(argv.end(), args.begin(), args.end());
   const int pid = start_program(argv, log);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -136,7 +140,7 @@ inline KilledRun kill_run_when(const std::vector<std::string>& args,
     dir.clear();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  ::kill(pid, SIGKILL);
+  ::kill(pid, signal);
   return {dir, wait_program(pid)};
 }
 

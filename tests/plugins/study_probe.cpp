@@ -2,6 +2,8 @@
 // purpose or pause between its stages so a test can kill a run that already has a checkpoint.
 // The pause happens only in a fresh run: a run resumed from a checkpoint (load() called) goes on.
 #include <chrono>
+#include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 #include "ablate/error.hpp"
@@ -12,10 +14,16 @@ namespace {
 class StudyProbe final : public ablate::Orderer {
  public:
   explicit StudyProbe(const ablate::Params& p)
-      : fail_(p.string("fail")), pause_seconds_(p.real("pause_seconds")) {}
+      : fail_(p.string("fail")), crash_(p.string("crash")), pause_seconds_(p.real("pause_seconds")) {}
 
   std::optional<ablate::Stage> next(const ablate::OrderContext& ctx) override {
     if (!fail_.empty()) throw ablate::Error(fail_);
+    if (crash_ == "throw") throw std::runtime_error("probe threw on purpose");
+    if (crash_ == "abort") std::abort();
+    if (crash_ == "segfault") {
+      int* volatile nowhere = nullptr;  // volatile: a real store to address 0, not a trap
+      *nowhere = 1;
+    }
     if (ctx.stage == 0) return ablate::Stage{ablate::UnitSelection::everything(), 1, -1, "first"};
     if (ctx.stage > 1 || ctx.epochs < 2) return std::nullopt;
     if (!resumed_ && pause_seconds_ > 0)
@@ -25,7 +33,7 @@ class StudyProbe final : public ablate::Orderer {
   void load(const ablate::StateStore&, const std::string&) override { resumed_ = true; }
 
  private:
-  std::string fail_;
+  std::string fail_, crash_;
   double pause_seconds_;
   bool resumed_ = false;
 };
@@ -38,6 +46,8 @@ ablate::PluginInfo info() {
           "1.0",
           "test orderer: fails on purpose, or pauses after its first epoch in a fresh run",
           {text("fail", "", "when not empty: throw this message instead of training"),
+           text("crash", "",
+                "throw, abort or segfault: crash on purpose: throw a std::exception, abort(), or write through null"),
            real("pause_seconds", 0.0, 0.0, 3600.0,
                 "seconds to pause after the first epoch (fresh runs only)")}};
 }

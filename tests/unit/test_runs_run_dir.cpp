@@ -1,5 +1,8 @@
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -123,17 +126,25 @@ TEST_CASE("opening a run directory for resume", "[runs]") {
   CHECK_THROWS_WITH(RunDirectory::open(root.path()),
                     Catch::Contains("is not a run directory (it has no config.toml)"));
 
-  RunDirectory made = RunDirectory::create(root.path(), "exp", "[experiment]\n");
-  made.append_metrics(row(1, 0.5));
+  std::optional<RunDirectory> made = RunDirectory::create(root.path(), "exp", "[experiment]\n");
+  made->append_metrics(row(1, 0.5));
   // What a writer killed mid-write leaves: a temporary beside the real file.
-  ablate::test::write_text(made.path() / "checkpoints" / ".last.safetensors.ablate-tmp-99-0",
+  ablate::test::write_text(made->path() / "checkpoints" / ".last.safetensors.ablate-tmp-99-0",
                            "half");
-  ablate::test::write_text(made.path() / ".metrics.jsonl.ablate-tmp-99-1", "{\"epo");
+  ablate::test::write_text(made->path() / ".metrics.jsonl.ablate-tmp-99-1", "{\"epo");
+  // The writer still holds the folder: opening it is refused and removes nothing.
+  CHECK_THROWS_AS(RunDirectory::open(made->path()), ablate::BusyError);
+  CHECK_THROWS_WITH(RunDirectory::open(made->path()),
+                    Catch::Contains("is in use by another ablate process (pid " +
+                                    std::to_string(::getpid()) + ")"));
+  CHECK(fs::exists(made->path() / ".metrics.jsonl.ablate-tmp-99-1"));
+  const fs::path path = made->path();
+  made.reset();  // the writer ends
 
-  RunDirectory opened = RunDirectory::open(made.path());
-  CHECK(opened.path() == made.path());
+  RunDirectory opened = RunDirectory::open(path);
+  CHECK(opened.path() == path);
   CHECK(opened.metrics() == std::vector<Json>{row(1, 0.5)});
-  CHECK_FALSE(fs::exists(made.path() / "checkpoints" / ".last.safetensors.ablate-tmp-99-0"));
-  CHECK_FALSE(fs::exists(made.path() / ".metrics.jsonl.ablate-tmp-99-1"));
-  CHECK(fs::exists(made.path() / "config.toml"));
+  CHECK_FALSE(fs::exists(path / "checkpoints" / ".last.safetensors.ablate-tmp-99-0"));
+  CHECK_FALSE(fs::exists(path / ".metrics.jsonl.ablate-tmp-99-1"));
+  CHECK(fs::exists(path / "config.toml"));
 }

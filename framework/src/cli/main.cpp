@@ -1,5 +1,6 @@
 // The `ablate` command line: one subcommand per verb, each with --help.
-// Exit codes: 0 ok, 1 the run failed, 2 usage or configuration error.
+// Exit codes: 0 ok, 1 the run failed, 2 usage or configuration error, 128 + N a run stopped by
+// signal N (train/stop.hpp).
 #include <spdlog/spdlog.h>
 
 #include <boost/program_options.hpp>

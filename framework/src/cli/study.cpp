@@ -19,6 +19,7 @@
 #include "study/slurm.hpp"
 #include "study/study_dir.hpp"
 #include "util/atomic_file.hpp"
+#include "util/dir_lock.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -236,6 +237,8 @@ int study_command(const std::vector<std::string>& args, StudyKind kind) {
 
   if (vm.count("resume")) {
     StudyDir dir = open_study(vm["resume"].as<std::string>());
+    // One supervisor per study: a second would start the same trials again beside the first.
+    const DirectoryLock lock(dir.path, "study directory");
     if (dir.study.kind != kind)
       throw ConfigError(dir.path.string() + " is a " + to_string(dir.study.kind) +
                         " study: resume it with ablate " + to_string(dir.study.kind) +
@@ -267,6 +270,7 @@ int study_command(const std::vector<std::string>& args, StudyKind kind) {
   std::vector<std::string> command{"ablate", name};
   command.insert(command.end(), args.begin(), args.end());
   write_study(dir, command);
+  const DirectoryLock lock(dir.path, "study directory");
   std::cout << dir.study.name << ": " << dir.study.trials.size() << " trials planned in "
             << dir.path.string() << "\n";
   std::vector<std::string> ids;

@@ -1,4 +1,5 @@
 #include "plugins/registry.hpp"
+#include "plugins/plugin_call.hpp"
 
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
@@ -65,6 +66,8 @@ const PluginEntry& Registry::load(const fs::path& file) {
   entry->info = &library->get_alias<PluginInfoFn>("ablate_plugin_info")();
   entry->create = &library->get_alias<PluginCreateFn>("ablate_plugin_create");
   entry->library = std::move(library);
+  entry->label = "plugin '" + entry->info->name + "' (" + to_string(entry->info->kind) + ", " +
+                 canonical.string() + ")";
   if (const PluginEntry* twin = find(entry->info->name))
     throw Error("two plugins are named '" + entry->info->name + "': " + twin->file.string() +
                 " and " + canonical.string());
@@ -108,7 +111,11 @@ std::pair<std::shared_ptr<boost::dll::shared_library>, std::unique_ptr<Plugin>> 
   if (entry->info->kind != kind)
     throw Error("'" + std::string(name) + "' is " + with_article(entry->info->kind) + ", not " +
                 with_article(kind));
-  std::unique_ptr<Plugin> object = entry->create(params);
+  std::unique_ptr<Plugin> object;
+  {
+    const PluginCall call(entry);
+    object = entry->create(params);
+  }
   if (!object) throw Error("plugin '" + std::string(name) + "' returned no object");
   return {entry->library, std::move(object)};
 }

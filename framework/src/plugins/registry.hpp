@@ -21,6 +21,7 @@ struct PluginEntry {
   const PluginInfo* info = nullptr;  // lives in the library
   std::shared_ptr<boost::dll::shared_library> library;
   PluginCreateFn* create = nullptr;
+  std::string label;  // "plugin 'x' (orderer, /path/x.so)": how crash reports name it
 };
 
 class Registry {

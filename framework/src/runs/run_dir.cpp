@@ -52,12 +52,14 @@ RunDirectory RunDirectory::create(const std::filesystem::path& root, const std::
       if (error) throw Error("cannot create " + staging.string() + ": " + error.message(), staging.string());
       continue;
     }
+    // Locked from its first instant: the lock file's descriptor survives the rename.
+    DirectoryLock lock(staging, "run directory");
     write_atomic(staging / kConfigFile, config_toml);
     // rename(2) replaces only an empty folder, and every run folder holds its config: a name
     // taken meanwhile fails here (never clobbered), and the next attempt draws another.
     const std::filesystem::path dir = parent / name;
     std::filesystem::rename(staging, dir, error);
-    if (!error) return RunDirectory(dir);
+    if (!error) return RunDirectory(dir, std::move(lock));
     std::filesystem::remove_all(staging);
     if (error != std::errc::directory_not_empty && error != std::errc::file_exists)
       throw Error("cannot rename " + staging.string() + " to " + dir.string() + ": " +
@@ -73,8 +75,9 @@ RunDirectory RunDirectory::open(const std::filesystem::path& dir) {
     throw ConfigError("no run directory at " + dir.string());
   if (!std::filesystem::is_regular_file(dir / kConfigFile))
     throw ConfigError(dir.string() + " is not a run directory (it has no " + kConfigFile + ")");
+  DirectoryLock lock(dir, "run directory");  // before touching anything another writer may own
   remove_temporary_files(dir);
-  return RunDirectory(dir);
+  return RunDirectory(dir, std::move(lock));
 }
 
 std::filesystem::path RunDirectory::file(const std::string& relative) const {

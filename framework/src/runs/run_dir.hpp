@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runs/json.hpp"
+#include "util/dir_lock.hpp"
 
 namespace ablate {
 
@@ -28,6 +29,8 @@ class RunDirectory {
 
   /// An existing run, for resume: a folder holding config.toml (the first file a run writes).
   /// Removes the temporaries a killed writer left behind.
+  /// Both hold the folder's lock while the object lives: a BusyError (nothing written) when
+  /// another process has it, e.g. a second `ablate resume` of a run still training.
   static RunDirectory open(const std::filesystem::path& dir);
 
   const std::filesystem::path& path() const { return path_; }
@@ -48,11 +51,13 @@ class RunDirectory {
   void keep_metrics(std::size_t rows);
 
  private:
-  explicit RunDirectory(std::filesystem::path path) : path_(std::move(path)) {}
+  RunDirectory(std::filesystem::path path, DirectoryLock lock)
+      : path_(std::move(path)), lock_(std::move(lock)) {}
   std::filesystem::path file(const std::string& relative) const;
   std::vector<std::string> metric_lines() const;
 
   std::filesystem::path path_;
+  DirectoryLock lock_;
 };
 
 }  // namespace ablate

@@ -18,7 +18,9 @@
 #include "ablate/error.hpp"
 #include "config/suggest.hpp"
 #include "runs/manifest.hpp"
+#include "plugins/plugin_call.hpp"
 #include "runs/run_dir.hpp"
+#include "train/stop.hpp"
 #include "util/atomic_file.hpp"
 #include "util/program.hpp"
 
@@ -61,11 +63,6 @@ class StopSignals {
   struct sigaction old_int_ {};
   struct sigaction old_term_ {};
 };
-
-std::string signal_name(int signal) {
-  const char* abbrev = ::sigabbrev_np(signal);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
-}
 
 Json read_summary(const fs::path& run_dir) {
   try {
@@ -154,13 +151,27 @@ TrialStatus run_trial(const fs::path& study_dir, const std::string& id, const fs
   const std::string summary_status = text_member(summary, "status");
 
   status.exit_code = exit.exit_code;
-  if (exit.signal != 0) {
+  const bool crashed = exit.signal == SIGSEGV || exit.signal == SIGBUS || exit.signal == SIGFPE ||
+                       exit.signal == SIGILL || exit.signal == SIGABRT;
+  if (crashed) {  // the run's own fault (a plugin's, most often): failed, naming what it called
+    status.signal = signal_name(exit.signal);
+    status.status = "failed";
+    const std::string text = read_file(output);
+    const auto at = text.rfind(kCrashMarker);
+    status.reason = at != std::string::npos && at >= output_start
+                        ? "crashed: " + text.substr(at + std::strlen(kCrashMarker),
+                                                    text.find('\n', at) - at - std::strlen(kCrashMarker))
+                        : "crashed with " + status.signal;
+  } else if (exit.signal != 0) {
     status.signal = signal_name(exit.signal);
     const bool stopping = exit.signal == SIGINT || (interrupted && interrupted());
     status.status = stopping ? "interrupted" : "killed";
     status.reason = (stopping ? "interrupted by " : "killed by ") + status.signal;
   } else if (exit.exit_code == 0 && summary_status == "ok") {
     status.status = "ok";
+  } else if (summary_status == "interrupted") {  // the run stopped cleanly on SIGTERM / SIGINT
+    status.status = "interrupted";
+    status.reason = text_member(summary, "reason");
   } else if (summary_status == "diverged") {
     status.status = "diverged";
     status.reason = text_member(summary, "reason");

@@ -14,8 +14,10 @@ namespace ablate::study {
 ///   - when its newest run directory has a checkpoint and no ok summary: `ablate resume RUN_DIR`;
 ///   - otherwise `ablate run trials/<id>/config.toml --out trials/<id>`;
 /// output appended to trials/<id>/output.txt. Ends as ok, diverged (summary.json says so),
-/// failed (non-zero exit: the run's reason or its last error line), killed (naming the signal),
-/// or interrupted (a signal while `interrupted()` says the study is being stopped, or SIGINT).
+/// failed (non-zero exit: the run's reason or its last error line; or a crash, SIGSEGV, SIGABRT...,
+/// with the plugin the run was calling), killed (naming the signal), or interrupted (the run
+/// stopped itself on SIGTERM / SIGINT, or a signal while `interrupted()` says the study is being
+/// stopped).
 /// `started(pid)` is called once the child runs, so a pool can stop it.
 /// `binary` is the ablate executable (current_executable() in util/program.hpp).
 TrialStatus run_trial(const std::filesystem::path& study_dir, const std::string& id,

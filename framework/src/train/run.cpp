@@ -6,12 +6,14 @@
 
 #include <chrono>
 
+#include "plugins/plugin_call.hpp"
 #include "plugins/registry.hpp"
 #include "runs/json.hpp"
 #include "runs/log.hpp"
 #include "runs/manifest.hpp"
 #include "runs/run_dir.hpp"
 #include "runs/safetensors.hpp"
+#include "train/stop.hpp"
 #include "train/trainer.hpp"
 #include "util/sha256.hpp"
 
@@ -68,6 +70,8 @@ Json record_resume(RunDirectory& dir) {
 RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& registry,
                    bool resume) {
   add_run_log(dir.path() / "log.txt");
+  install_stop_signals();
+  install_crash_report();
   const auto started = std::chrono::steady_clock::now();
   RunResult result{dir.path(), "ok", 0};
   Json summary = Json::object();
@@ -106,22 +110,38 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
     result.status = outcome.status;
     if (outcome.status != "ok") {
       summary["reason"] = outcome.reason;
-      spdlog::error("run {}: {}", outcome.status, outcome.reason);
-      result.exit_code = 1;
+      if (outcome.status == "interrupted")
+        spdlog::warn("run {}; continue it with: ablate resume {}", outcome.reason,
+                     dir.path().string());
+      else
+        spdlog::error("run {}: {}", outcome.status, outcome.reason);
+      // Interrupted: 128 + the signal, as a shell reports a process the signal ended.
+      result.exit_code = outcome.status == "interrupted" ? 128 + stop_signal() : 1;
     }
   } catch (const ConfigError&) {
     throw;
   } catch (const std::exception& e) {
     result.status = "failed";
     result.exit_code = 1;
-    summary["reason"] = e.what();
-    spdlog::error("run failed: {}", e.what());
+    const std::string plugin = take_throwing_plugin();
+    const std::string reason =
+        plugin.empty() ? std::string(e.what()) : std::string(e.what()) + " (thrown while calling " + plugin + ")";
+    summary["reason"] = reason;
+    spdlog::error("run failed: {}", reason);
   }
   summary["status"] = result.status;
   summary["experiment"] = experiment.name;
   summary["seed"] = experiment.experiment.integer("seed");
   summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  dir.write("summary.json", summary.dump() + "\n");
+  try {
+    dir.write("summary.json", summary.dump() + "\n");
+  } catch (const std::exception& e) {  // a full disk or a read-only folder: say so, exit 1
+    spdlog::error("cannot record the run's status ({}) in summary.json: {}", result.status,
+                  e.what());
+    result.status = "failed";
+    result.exit_code = 1;
+    return result;
+  }
   if (result.status == "ok") {  // the figures a researcher looks for first, on the console too
     std::string figures;
     for (const auto& [key, label] : {std::pair{"test_accuracy", "test accuracy"},

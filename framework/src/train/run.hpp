@@ -17,8 +17,8 @@ struct RunOptions {
 
 struct RunResult {
   std::filesystem::path dir;
-  std::string status;  // ok | diverged | failed
-  int exit_code = 0;   // 0 ok, 1 the run failed or diverged
+  std::string status;  // ok | diverged | failed | interrupted
+  int exit_code = 0;   // 0 ok, 1 the run failed or diverged, 128 + N interrupted by signal N
 };
 
 /// Throws ConfigError before anything is created when the experiment is invalid.

@@ -9,11 +9,13 @@
 #include "ablate/hashtron.hpp"
 #include "ablate/regularizer.hpp"
 #include "hashtron/engine.hpp"
+#include "plugins/plugin_call.hpp"
 #include "stats/alerts.hpp"
 #include "stats/capacity_fit.hpp"
 #include "stats/layer_summary.hpp"
 #include "stats/sum_cache_io.hpp"
 #include "train/gradient_engine.hpp"
+#include "train/stop.hpp"
 
 namespace ablate {
 namespace {
@@ -47,18 +49,21 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
   const auto threads = static_cast<int>(train.integer("threads"));
   set_threads(threads > 0 ? threads : hardware_threads());
 
-  auto note = [&](const PluginChoice& c) { used_.push_back(registry_.find(c.kind, c.plugin)); };
+  auto note = [&](const PluginChoice& c) {
+    used_.push_back(registry_.find(c.kind, c.plugin));
+    return used_.back();
+  };
   topology_ = registry_.create<Topology>(Kind::topology, experiment.topology.plugin,
                                          experiment.topology.params);
-  note(experiment.topology);
+  topology_entry_ = note(experiment.topology);
   // Checked before any data is read: a [capacity] the topology ignores is a config error.
   check_capacity_use(experiment, topology_->uses_capacity());
   if (experiment.capacity) {
     capacity_ = registry_.create<CapacityLaw>(Kind::capacity_law, experiment.capacity->plugin,
                                               experiment.capacity->params);
-    note(*experiment.capacity);
+    capacity_entry_ = note(*experiment.capacity);
   }
-  note(experiment.orderer);
+  orderer_entry_ = note(experiment.orderer);
   orderer_ = make_orderer();
   std::vector<std::shared_ptr<Regularizer>> regularizers;
   for (const auto& choice : experiment.regularizers) {
@@ -71,7 +76,7 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
   for (std::size_t i = 0; i < experiment.datasets.size(); ++i) {
     const auto& choice = experiment.datasets[i];
     auto dataset = registry_.create<Dataset>(Kind::dataset, choice.plugin, choice.params);
-    note(choice);
+    const PluginCall call(note(choice));
     Rng rng = Rng::stream(seed_, "data", i);
     sources.push_back(dataset->load(rng));
   }
@@ -85,7 +90,8 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
       (first_train + batch - 1) / batch);
 
   Rng init = Rng::stream(seed_, "init");
-  std::unique_ptr<Model> built =
+  std::unique_ptr<Model> built;
+  if (const PluginCall call(topology_entry_); true) built =
       topology_->build({data_.shape, static_cast<int>(data_.tasks.size())}, init);
   if (auto* gradient = dynamic_cast<GradientModel*>(built.get())) {
     built.release();
@@ -179,20 +185,32 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
   Model& model = engine_->model();
 
   Outcome outcome;
+  // A stop signal is honoured where a checkpoint is whole: between epochs and between tasks.
+  auto interrupted = [&] {
+    outcome.status = "interrupted";
+    outcome.reason = "interrupted by " + signal_name(stop_signal()) + " after epoch " +
+                     std::to_string(at_.epoch);
+    outcome.summary["epochs"] = at_.epoch;
+    return outcome;
+  };
+  if (stop_signal()) return interrupted();  // before training: the last checkpoint stands
   while (at_.task < tasks) {
     const Task& task = data_.tasks[static_cast<std::size_t>(at_.task)];
     model.set_task(at_.task);
     if (!at_.in_stage) {
       Rng rng = Rng::stream(seed_, "orderer", static_cast<std::uint64_t>(at_.epoch));
       const OrderContext ctx{*graph_, sums_, zones_, rng, at_.stage, epochs, last_train_accuracy_};
-      stage_ = orderer_->next(ctx);
+      if (const PluginCall call(orderer_entry_); true) stage_ = orderer_->next(ctx);
       if (!stage_) {  // the task is done
         end_task(row);
         ++at_.task;
         at_.stage = 0;
         at_.task_epoch = 0;
         orderer_ = make_orderer();
-        if (at_.task < tasks) save_checkpoint();
+        if (at_.task < tasks) {
+          save_checkpoint();
+          if (stop_signal()) return interrupted();
+        }
         continue;
       }
       at_.in_stage = true;
@@ -201,7 +219,9 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
     }
     while (at_.stage_epoch < stage_->epochs) {
       const double lr = engine_->learning_rate(task, at_.task_epoch);
-      const EpochFigures epoch = engine_->fit_epoch(task, *stage_, at_.epoch, at_.task_epoch);
+      EpochFigures epoch;
+      if (const PluginCall call(topology_entry_); true)  // the topology's model does the work
+        epoch = engine_->fit_epoch(task, *stage_, at_.epoch, at_.task_epoch);
       ++at_.stage_epoch;
       ++at_.epoch;
       ++at_.task_epoch;
@@ -232,7 +252,9 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
       progress_->epoch_done(at_.epoch, fmt::format("loss {:.4f}  train {:.2f}%  val {:.2f}%",
                                                    epoch.loss, 100 * epoch.accuracy,
                                                    100 * last_val_accuracy_));
-      if (every > 0 && at_.epoch % every == 0) save_checkpoint();
+      const bool due = every > 0 && at_.epoch % every == 0;
+      if (due || stop_signal()) save_checkpoint();
+      if (stop_signal()) return interrupted();
     }
     end_stage(task, row);
     at_.in_stage = false;
@@ -293,7 +315,9 @@ void Trainer::end_stage(const Task& task, const RowSink& emit) {
       const float used = it == capacity_now_.end() ? 0.0f : it->second;
       sums_.record(unit, {s, n, used, at_.stage});
       if (capacity_) {
-        const double next = capacity_->next(sums_.history(unit), used);
+        double next = 0;
+        if (const PluginCall call(capacity_entry_); true)
+          next = capacity_->next(sums_.history(unit), used);
         capacity_now_[unit] = static_cast<float>(next);
         model.apply_capacity(unit, next);
       }

@@ -36,7 +36,7 @@ struct Position {
 
 /// How a run ended.
 struct Outcome {
-  std::string status = "ok";  // ok | diverged
+  std::string status = "ok";  // ok | diverged | interrupted (train/stop.hpp)
   std::string reason;
   Json summary = Json::object();
 };
@@ -82,6 +82,10 @@ class Trainer {
   const Experiment& experiment_;
   Registry& registry_;
   std::vector<const PluginEntry*> used_;
+  // What crash reports name around calls into plugin code (plugins/plugin_call.hpp).
+  const PluginEntry* topology_entry_ = nullptr;
+  const PluginEntry* orderer_entry_ = nullptr;
+  const PluginEntry* capacity_entry_ = nullptr;
   std::uint64_t seed_;
   PreparedData data_;
   std::shared_ptr<Topology> topology_;
