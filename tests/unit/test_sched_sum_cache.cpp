@@ -139,6 +139,15 @@ TEST_CASE("a truncated, extended, foreign or future snapshot is refused", "[sche
                     Catch::Contains("format version 2, but this build reads version 1"));
 }
 
+TEST_CASE("a snapshot announcing a huge history is refused before reserving it",
+          "[sched][sums][snapshot][fuzz]") {
+  // Found by tests/fuzz/fuzz_sum_cache: an intact payload with keep = 2^55 made the first
+  // record reserve 2^55 records (ASan: allocation-size-too-big) instead of an Error.
+  const std::string bytes = encode_sums(SumCache(std::size_t{1} << 55), identity());
+  CHECK_THROWS_WITH(decode_sums(bytes, "f"), Catch::Contains("sums per unit"));
+  CHECK_NOTHROW(decode_sums(encode_sums(SumCache(1000), identity()), "f"));
+}
+
 TEST_CASE("a snapshot of another run or another model is refused", "[sched][sums][snapshot]") {
   const SumSnapshot snapshot = decode_sums(encode_sums(sample_cache(), identity()), "f");
   SnapshotIdentity other_run = identity();

@@ -15,6 +15,7 @@ namespace {
 constexpr std::string_view kMagic = "ABLATE-SUMCACHE\n";
 constexpr std::size_t kDigestSize = 64;  // hex
 constexpr std::size_t kHeaderSize = kMagic.size() + 4 + 4 * 8 + kDigestSize;
+constexpr std::uint64_t kMaxSumHistory = std::uint64_t{1} << 16;  // SumCache keeps 50
 
 /// Appends fixed-width little-endian fields.
 class Writer {
@@ -172,7 +173,13 @@ SumSnapshot decode_sums(std::string_view bytes, const std::string& source) {
     layer.size = payload.i32();
     out.identity.layers.push_back(std::move(layer));
   }
-  out.sums = SumCache(payload.u64());
+  // The history length, which SumCache::record reserves per unit: a damaged one (say 2^55)
+  // would ask for that much memory instead of being refused.
+  const std::uint64_t keep = payload.u64();
+  if (keep > kMaxSumHistory)
+    throw refuse(fmt::format("a history of {} sums per unit, more than the {} a snapshot can hold",
+                             keep, kMaxSumHistory));
+  out.sums = SumCache(keep);
   const std::uint64_t unit_count = payload.u64();
   std::uint64_t record_count = 0;
   for (std::uint64_t u = 0; u < unit_count; ++u) {
