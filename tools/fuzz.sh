@@ -16,6 +16,13 @@ if [[ ${#targets[@]} -eq 0 ]]; then
   done
 fi
 cd "$root"
+# libFuzzer comes with Debian's clang-14 and its runtime libraries.
+if ! command -v clang++-14 >/dev/null || ! compgen -G "/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null; then
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    clang-14 libclang-rt-14-dev >/dev/null
+fi
 if [[ ! -f build-fuzz/build.ninja ]]; then cmake --preset fuzz >/dev/null; fi
 cmake --build --preset fuzz -j"${FUZZ_JOBS:-2}" >/dev/null
 work=$(mktemp -d /tmp/ablate-fuzz.XXXXXX)
@@ -26,6 +33,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/$t/corpus" "$work/$t/artifacts"
   log=$work/$t/log
   rc=0
+  started=$SECONDS
   "$exe" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$work/$t/artifacts/" "$work/$t/corpus" "tests/fuzz/corpus/$t" \
     >"$log" 2>&1 || rc=$?
@@ -34,7 +42,8 @@ for t in "${targets[@]}"; do
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
-  printf '%-12s %6ss  execs %-10s exec/s %-7s cov %-6s ft %-6s' "$t" "$seconds" "${execs:-?}" \
+  ran=$((SECONDS - started))
+  printf '%-12s %6ss  execs %-10s exec/s %-7s cov %-6s ft %-6s' "$t" "$ran" "${execs:-?}" \
     "${speed:-?}" "${cov:-?}" "${ft:-?}"
   if [[ $rc -ne 0 ]]; then
     crash=$(ls "$work/$t/artifacts/"* 2>/dev/null | head -1 || true)

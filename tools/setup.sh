@@ -11,6 +11,7 @@ packages=(
   libtomlplusplus-dev catch2 libspdlog-dev libfmt-dev libeigen3-dev libopenblas-dev zlib1g-dev
   python3-numpy python3-torch   # checkpoints are checked with numpy and PyTorch; the benchmark's peer
   slurm-wlm munge   # a real single-node cluster for the SLURM backend's tests (tools/slurm/)
+  chromium          # the report and dashboard are tested in a real headless browser
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -26,6 +27,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 $sudo bash tools/setup-data.sh
+# The report's charting library (uPlot, inlined into every report) and the browser driver of its
+# tests (playwright-core, which drives Debian's chromium), pinned by tools/web/package-lock.json.
+if ! cmp -s tools/web/package-lock.json tools/web/node_modules/.ablate-installed-lock; then
+  (cd tools/web && npm ci --no-audit --no-fund --loglevel=error &&
+   cp package-lock.json node_modules/.ablate-installed-lock)
+fi
 
 [ "${1:-}" = "--deps" ] && exit 0
 cmake --preset release >/dev/null  # build/, Release, ABLATE_ARCH=native (CMakePresets.json)

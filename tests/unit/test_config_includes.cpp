@@ -120,6 +120,16 @@ TEST_CASE("a missing or malformed include is located at the include entry", "[co
     CHECK_THAT(error.what(), Contains("nowhere.toml") && Contains("no such file"));
     CHECK(error.where() == at(file, text, "\"nowhere.toml\""));
   }
+  SECTION("a name the file system refuses") {
+    // Found by tests/fuzz/fuzz_experiment: a file name too long for the system escaped as a
+    // std::filesystem_error, not a located ConfigError.
+    const std::string name = std::string(300, 'n') + ".toml";
+    const std::string text = "[experiment]\nname = \"x\"\ninclude = [\"" + name + "\"]\n";
+    const auto file = dir.write("main.toml", text);
+    const auto error = load_error(file);
+    CHECK_THAT(error.what(), Contains(name) && Contains("file name too long"));
+    CHECK(error.where() == at(file, text, "\"" + name + "\""));
+  }
   SECTION("not a list of strings") {
     const std::string text = "[experiment]\nname = \"x\"\ninclude = \"other.toml\"\n";
     const auto file = dir.write("main.toml", text);

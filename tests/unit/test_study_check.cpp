@@ -119,3 +119,21 @@ TEST_CASE("check: errors name the column and what was expected", "[study][check]
   CHECK_THAT(error_of("   "), Contains("empty"));
   CHECK_THAT(error_of("a.x > or"), Contains("column 7") && Contains("got 'or'"));
 }
+
+TEST_CASE("check: nesting is bounded, so a hostile check is an error and not a stack overflow",
+          "[study][check][fuzz]") {
+  // Found by tests/fuzz/fuzz_expect: a thousand '(' recursed until the stack ran out.
+  const auto nested = [](int depth, const std::string& open) {
+    std::string text;
+    for (int i = 0; i < depth; ++i) text += open;
+    text += "1";
+    if (open == "(") text += std::string(static_cast<std::size_t>(depth), ')');
+    return text + " > 0";
+  };
+  CHECK(eval(nested(100, "(")) == 1.0);
+  CHECK(eval(nested(99, "-")) == 0.0);  // odd: -1 > 0 is false
+  CHECK_THAT(error_of(nested(101, "(")), Catch::Contains("nests deeper than 100"));
+  CHECK_THAT(error_of(nested(5000, "(")), Catch::Contains("nests deeper than 100"));
+  CHECK_THAT(error_of(nested(5000, "-")), Catch::Contains("nests deeper than 100"));
+  CHECK_THAT(error_of(nested(5000, "not ")), Catch::Contains("nests deeper than 100"));
+}

@@ -106,6 +106,20 @@ TEST_CASE("results.csv has a row per trial, its parameters, status and every fig
         "p001-s1,train.lr=0.5,1,0.5,,failed,,,\n");
 }
 
+TEST_CASE("results.csv writes a setting's value, not its TOML spelling", "[study][results]") {
+  Study study;
+  study.kind = StudyKind::sweep;
+  study.parameters = {"orderer.plugin", "topology.hidden", "dataset.note"};
+  study.trials = {make_trial("a-s1", "a", 1,
+                             {{"orderer.plugin", "\"gold_zone\""},
+                              {"topology.hidden", "[\"x\", 2]"},
+                              {"dataset.note", "'say \"hi\"'"}})};
+  const std::string csv = results_csv(study, {outcome(study.trials[0], "ok", summary(0.5, 1.5))});
+  CHECK(csv ==
+        "id,group,seed,orderer.plugin,topology.hidden,dataset.note,status,test_accuracy,train_loss\n"
+        "a-s1,a,1,gold_zone,\"[\"\"x\"\", 2]\",\"say \"\"hi\"\"\",ok,0.5,1.5\n");
+}
+
 TEST_CASE("groups average their ok seeds, the table aligns mean ± std per group",
           "[study][results]") {
   Study study;
@@ -198,4 +212,16 @@ TEST_CASE("a study resumed on another backend records it, for later --status and
   dir.backend = "local";
   record_backend(dir);
   CHECK(open_study(dir.path).backend == "local");
+}
+
+TEST_CASE("a status.json whose exit code or pid no int holds is an error, not undefined",
+          "[study][status][fuzz]") {
+  // Found by tests/fuzz/fuzz_study: exit_code 8.9e50 was cast to int (UBSan: outside the range
+  // of representable values). The sanitize preset runs this.
+  const auto parse = [](const std::string& text) { return TrialStatus::from_json(Json::parse(text)); };
+  CHECK(parse(R"({"status":"failed","exit_code":3,"pid":12})").exit_code == 3);
+  CHECK_THROWS_WITH(parse(R"({"status":"failed","exit_code":8.88889e50})"),
+                    Catch::Contains("exit_code is 8.88889e+50") && Catch::Contains("not an integer"));
+  CHECK_THROWS_WITH(parse(R"({"status":"running","pid":-1e300})"), Catch::Contains("pid is"));
+  CHECK_THROWS_WITH(parse(R"({"status":"running","pid":1.5})"), Catch::Contains("pid is 1.5"));
 }

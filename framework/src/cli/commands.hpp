@@ -29,5 +29,8 @@ int sweep(const std::vector<std::string>& args);
 int reproduce(const std::vector<std::string>& args);
 int compare(const std::vector<std::string>& args);
 int trial(const std::vector<std::string>& args);  // hidden: one trial of a study (SLURM tasks)
+// cli/report.cpp
+int report(const std::vector<std::string>& args);
+int dashboard(const std::vector<std::string>& args);
 
 }  // namespace ablate::cli

@@ -39,6 +39,10 @@ const std::map<std::string, Command>& commands() {
       {"reproduce", {"run the arms x seeds and check the findings: ablate reproduce FILE [-j N]",
                      ablate::cli::reproduce}},
       {"compare", {"runs and studies side by side: ablate compare DIR...", ablate::cli::compare}},
+      {"report", {"one self-contained HTML page of runs and studies: ablate report DIR... [-o FILE]",
+                  ablate::cli::report}},
+      {"dashboard", {"the report, live, on 127.0.0.1: ablate dashboard DIR... [--port N]",
+                     ablate::cli::dashboard}},
       {"trial", {"", ablate::cli::trial}},  // hidden: one trial of a study (SLURM array tasks)
   };
   return table;

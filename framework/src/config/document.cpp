@@ -1,5 +1,8 @@
 #include "config/document.hpp"
 
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <regex>
@@ -14,10 +17,13 @@ namespace {
 
 toml::table parse_file(const fs::path& file, const std::string& read_from) {
   std::ifstream in(file, std::ios::binary);
-  if (!in)
-    throw ConfigError("cannot read experiment file '" + file.string() +
-                          "': " + (fs::exists(file) ? "permission denied" : "no such file"),
+  if (!in) {
+    // Why, as the system says it (no such file, permission denied, file name too long...).
+    std::string why = errno ? std::strerror(errno) : "cannot be opened";
+    why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+    throw ConfigError("cannot read experiment file '" + file.string() + "': " + why,
                       read_from.empty() ? file.string() : read_from);
+  }
   std::stringstream content;
   content << in.rdbuf();
   try {

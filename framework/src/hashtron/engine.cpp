@@ -5,15 +5,16 @@
 
 namespace ablate {
 
-HashtronEngine::HashtronEngine(std::shared_ptr<HashtronModel> model, std::uint64_t seed)
-    : model_(std::move(model)), seed_(seed) {}
+HashtronEngine::HashtronEngine(std::shared_ptr<HashtronModel> model, std::uint64_t seed,
+                               Progress* progress)
+    : model_(std::move(model)), seed_(seed), progress_(progress) {}
 
 EpochFigures HashtronEngine::fit_epoch(const Task& task, const Stage& stage, int epoch,
                                        int /*task_epoch*/) {
   std::vector<UnitId> units = stage.units.units;
+  const auto layers = model_->unit_layers();
   if (stage.units.all) {
     units.clear();
-    const auto layers = model_->unit_layers();
     for (int l = 0; l < static_cast<int>(layers.size()); ++l)
       for (int i = 0; i < layers[static_cast<std::size_t>(l)].size; ++i) units.push_back({l, i});
   }
@@ -26,6 +27,11 @@ EpochFigures HashtronEngine::fit_epoch(const Task& task, const Stage& stage, int
     Rng rng = Rng::stream(seed_, "hashtron_fit", key);
     fits_.emplace_back(units[position], model_->fit_unit(units[position], task.train, rng));
     ++done_;
+    if (progress_) {
+      const UnitId unit = units[position];
+      progress_->unit_done(epoch, layers[static_cast<std::size_t>(unit.layer)].name, unit.index,
+                           done_, static_cast<std::int64_t>(units.size()));
+    }
     if (save_ && position + 1 < units.size()) save_();  // the epoch's end is the trainer's
   }
   epoch_ = -1;

@@ -12,13 +12,16 @@
 #include <vector>
 
 #include "ablate/hashtron.hpp"
+#include "runs/log.hpp"
 #include "train/engine.hpp"
 
 namespace ablate {
 
 class HashtronEngine final : public Engine {
  public:
-  HashtronEngine(std::shared_ptr<HashtronModel> model, std::uint64_t seed);
+  /// `progress` (optional) hears of every fit: the live line and the run's progress.json.
+  HashtronEngine(std::shared_ptr<HashtronModel> model, std::uint64_t seed,
+                 Progress* progress = nullptr);
 
   Model& model() override { return *model_; }
   /// loss 0; accuracy: the training accuracy after the epoch's last fit.
@@ -41,6 +44,7 @@ class HashtronEngine final : public Engine {
   std::uint64_t seed_;
   std::vector<std::pair<UnitId, FitResult>> fits_;
   std::function<void()> save_;
+  Progress* progress_;
   // The epoch being fitted (-1 between epochs) and how many of its units are done.
   std::int64_t epoch_ = -1, done_ = 0;
 };

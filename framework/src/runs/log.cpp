@@ -145,6 +145,12 @@ Progress::~Progress() {
 
 void Progress::step(int epoch, std::int64_t step, double loss, double accuracy,
                     double samples_per_second) {
+  if (state_due(false)) {  // checked first: a step between reports allocates nothing
+    Json state = epoch_state(epoch);
+    state["step"] = step;
+    state["steps"] = steps_per_epoch_;
+    report_state(std::move(state));
+  }
   if (!live_) return;
   const Clock::time_point now = Clock::now();
   const std::int64_t done = static_cast<std::int64_t>(epoch - 1) * steps_per_epoch_ + step;
@@ -166,12 +172,55 @@ void Progress::step(int epoch, std::int64_t step, double loss, double accuracy,
   draw_status(progress_line(figures));
 }
 
+void Progress::unit_done(int epoch, const std::string& layer, int index, std::int64_t done,
+                         std::int64_t total) {
+  if (state_due(false)) {
+    Json state = epoch_state(epoch);
+    state["layer"] = layer;
+    state["unit"] = index;
+    state["units_done"] = done;
+    state["units_total"] = total;
+    report_state(std::move(state));
+  }
+  if (!live_) return;
+  const Clock::time_point now = Clock::now();
+  if (last_draw_ && now - *last_draw_ < kRedrawInterval) return;
+  last_draw_ = now;
+  draw_status(fmt::format("epoch {}  layer {}  unit {}  fit {}/{}", epoch, layer, index, done, total));
+}
+
+Json Progress::epoch_state(int epoch) const {
+  Json state = Json::object();
+  state["epoch"] = epoch;
+  state["epochs"] = epochs_;
+  return state;
+}
+
+bool Progress::state_due(bool now) {
+  if (!state_sink_) return false;
+  const Clock::time_point t = Clock::now();
+  if (!now && last_state_ && t - *last_state_ < std::chrono::milliseconds(500)) return false;
+  last_state_ = t;
+  return true;
+}
+
+void Progress::report_state(Json state) {
+  state["updated"] = std::chrono::duration<double>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  state_sink_(state);
+}
+
 void Progress::epoch_done(int epoch, const std::string& summary_line) {
   if (live_ && last_draw_) {
     erase_status();
     last_draw_.reset();  // draw the next epoch's first step at once
   }
   spdlog::info("epoch {}/{}  {}", epoch, epochs_, summary_line);
+  if (state_due(true)) {
+    Json state = epoch_state(epoch);
+    state["epoch_done"] = true;
+    report_state(std::move(state));
+  }
 }
 
 }  // namespace ablate

@@ -4,8 +4,11 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+
+#include "runs/json.hpp"
 
 namespace ablate {
 
@@ -50,8 +53,16 @@ class Progress {
 
   /// Called every training step; cheap when it does not redraw.
   void step(int epoch, std::int64_t step, double loss, double accuracy, double samples_per_second);
+  /// Called after every unit a hashtron epoch fits: `index` of `layer`, the `done`-th of `total`.
+  void unit_done(int epoch, const std::string& layer, int index, std::int64_t done,
+                 std::int64_t total);
   /// Replaces the live line with `summary_line`, logged at info as "epoch E/N  <summary_line>".
   void epoch_done(int epoch, const std::string& summary_line);
+
+  /// Where the run is, for `ablate dashboard` (the run's progress.json): `sink` gets
+  /// {"epoch", "epochs", "step", "steps"} and, in a hashtron epoch, {"layer", "unit",
+  /// "units_done", "units_total"}, at most twice a second and at every epoch's end.
+  void report_state_to(std::function<void(const Json&)> sink) { state_sink_ = std::move(sink); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -59,7 +70,13 @@ class Progress {
   int epochs_;
   std::int64_t steps_per_epoch_;
   bool live_;
+  bool state_due(bool now);  // a sink, and half a second since the last report (or `now`)
+  Json epoch_state(int epoch) const;  // {"epoch", "epochs"}, the start of every report
+  void report_state(Json state);
+
   std::optional<Clock::time_point> last_draw_;
+  std::function<void(const Json&)> state_sink_;
+  std::optional<Clock::time_point> last_state_;
   // Where timing started (the first step seen, so a resumed run estimates from its own pace).
   std::optional<Clock::time_point> first_time_;
   std::int64_t first_done_ = 0;

@@ -18,6 +18,15 @@ std::string timestamp_now() {
                      local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec);
 }
 
+std::string utc_time_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
 namespace {
 
 constexpr const char* kMetricsFile = "metrics.jsonl";

@@ -18,6 +18,9 @@ void check_folder_name(const std::string& name, const std::string& what);
 /// The local time as yyyymmdd-hhmmss (run and study folder names).
 std::string timestamp_now();
 
+/// The UTC time as ISO 8601, 2026-12-07T05:35:20Z (what a file records as its creation).
+std::string utc_time_now();
+
 class RunDirectory {
  public:
   /// Makes `root`/<experiment>/<yyyymmdd-hhmmss>-<6 hex id>/ (local time) holding `config_toml`

@@ -169,9 +169,22 @@ class Parser {
   Typed or_expr() { return logical(Op::logical_or, "or", &Parser::and_expr); }
   Typed and_expr() { return logical(Op::logical_and, "and", &Parser::not_expr); }
 
+  // Parentheses, '-' and 'not' recurse: past this depth the check is refused, not the stack.
+  static constexpr int kMaxDepth = 100;
+  struct Nested {
+    Parser& parser;
+    explicit Nested(Parser& p, std::size_t column) : parser(p) {
+      if (++parser.depth_ > kMaxDepth)
+        parser.fail(column, "the check nests deeper than " + std::to_string(kMaxDepth) +
+                                " parentheses, '-' and 'not'");
+    }
+    ~Nested() { --parser.depth_; }
+  };
+
   Typed not_expr() {
     if (!at_word("not")) return comparison();
     const std::size_t column = token_.column;
+    const Nested nested(*this, column);
     advance();
     const Typed operand = not_expr();
     require(operand, true, "'not'");
@@ -221,26 +234,32 @@ class Parser {
 
   Typed unary() {
     const std::size_t column = token_.column;
-    if (at_symbol("-")) {
-      advance();
-      const Typed operand = unary();
-      require(operand, false, "unary '-'");
-      return {make(Op::negate, operand.node), false, column};
-    }
-    if (at_symbol("(")) {
-      advance();
-      Typed inner = or_expr();
-      if (!at_symbol(")"))
-        fail(token_.column, "expected ')' to close the '(' at column " + std::to_string(column) +
-                                ", got " + describe(token_));
-      advance();
-      inner.column = column;
-      return inner;
+    if (at_symbol("-") || at_symbol("(")) {
+      const Nested nested(*this, column);
+      return at_symbol("-") ? negation(column) : parenthesized(column);
     }
     if (token_.kind == Token::Kind::number) return number();
     if (token_.kind == Token::Kind::name && !at_word("and") && !at_word("or") && !at_word("not"))
       return figure();
     fail(column, "expected a number, an arm.metric figure, '-' or '(', got " + describe(token_));
+  }
+
+  Typed negation(std::size_t column) {
+    advance();
+    const Typed operand = unary();
+    require(operand, false, "unary '-'");
+    return {make(Op::negate, operand.node), false, column};
+  }
+
+  Typed parenthesized(std::size_t column) {
+    advance();
+    Typed inner = or_expr();
+    if (!at_symbol(")"))
+      fail(token_.column, "expected ')' to close the '(' at column " + std::to_string(column) +
+                              ", got " + describe(token_));
+    advance();
+    inner.column = column;
+    return inner;
   }
 
   Typed number() {
@@ -282,6 +301,7 @@ class Parser {
   std::size_t pos_ = 0;
   Token token_;
   std::vector<FigureRef> figures_;
+  int depth_ = 0;
 };
 
 using Figure = std::function<double(const FigureRef&)>;

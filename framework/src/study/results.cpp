@@ -1,6 +1,7 @@
 #include "study/results.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <cmath>
@@ -64,6 +65,18 @@ std::string csv_field(const std::string& text) {
   return out + "\"";
 }
 
+/// A setting as a table shows it: a TOML string without its quotes ("gold_zone", not
+/// "\"gold_zone\""); numbers, booleans and arrays as written.
+std::string plain_value(const std::string& toml_text) {
+  if (toml_text.empty() || (toml_text.front() != '"' && toml_text.front() != '\'')) return toml_text;
+  try {
+    const toml::table t = toml::parse("v = " + toml_text);
+    if (const auto* text = t["v"].as_string()) return text->get();
+  } catch (const toml::parse_error&) {
+  }
+  return toml_text;
+}
+
 std::map<std::string, double> summary_figures(const Json& summary) {
   std::map<std::string, double> figures;
   if (!summary.is_object()) return figures;
@@ -95,7 +108,7 @@ std::string results_csv(const Study& study, const std::vector<TrialOutcome>& out
     for (const std::string& parameter : study.parameters) {
       std::string value;
       for (const Override& s : o.trial->settings)
-        if (s.path == parameter) value = s.value;
+        if (s.path == parameter) value = plain_value(s.value);
       row.push_back(value);
     }
     row.push_back(o.status.status);

@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <ctime>
+#include <cmath>
+#include <limits>
 
 #include "ablate/error.hpp"
 #include "runs/manifest.hpp"
@@ -20,15 +21,6 @@ namespace {
 constexpr const char* kManifest = "manifest.json";
 constexpr const char* kStatus = "status.json";
 
-
-std::string created_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 Json strings(const std::vector<std::string>& items) {
   Json out = Json::array();
@@ -54,7 +46,7 @@ Json manifest_json(const StudyDir& dir, const std::vector<std::string>& command)
   m["name"] = study.name;
   m["source"] = study.file.string();
   m["source_sha256"] = fs::exists(study.file) ? sha256_file(study.file) : "";
-  m["created"] = created_now();
+  m["created"] = utc_time_now();
   m["command"] = strings(command);
   m["parameters"] = strings(study.parameters);
   set_backend(m, dir);
@@ -220,9 +212,20 @@ TrialStatus TrialStatus::from_json(const Json& json) {
   s.signal = text("signal");
   s.run_dir = text("run_dir");
   s.host = text("host");
-  s.exit_code = json.contains("exit_code") ? static_cast<int>(number("exit_code")) : -1;
+  // Range first: casting a number no int holds is undefined (tests/fuzz/fuzz_study found one).
+  auto integer = [&](const char* key, int missing) {
+    const Json* v = json.find(key);
+    if (!v || !v->is_number()) return missing;
+    const double d = v->as_number();
+    if (!(d >= std::numeric_limits<int>::min() && d <= std::numeric_limits<int>::max()) ||
+        d != std::floor(d))
+      throw Error("status.json: " + std::string(key) + " is " + Json(d).dump() +
+                  ", not an integer of int's range");
+    return static_cast<int>(d);
+  };
+  s.exit_code = integer("exit_code", -1);
   s.seconds = number("seconds");
-  s.pid = static_cast<int>(number("pid"));
+  s.pid = integer("pid", 0);
   return s;
 }
 

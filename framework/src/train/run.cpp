@@ -4,7 +4,10 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <utility>
 
 #include "plugins/plugin_call.hpp"
 #include "plugins/registry.hpp"
@@ -22,6 +25,7 @@ namespace {
 
 constexpr const char* kCheckpoint = "checkpoints/last.safetensors";
 constexpr const char* kSumCacheFile = "sumcache.bin";  // DESIGN.md's run directory
+constexpr const char* kProgressFile = "progress.json";
 
 Json manifest(const Experiment& experiment, const Trainer& trainer) {
   Json m = host_facts();  // commit and dirty flag, compiler, CPU
@@ -66,6 +70,22 @@ Json record_resume(RunDirectory& dir) {
   return m;
 }
 
+/// progress.json while the run trains: where it is (Progress::report_state_to), with the process
+/// that writes it, for `ablate dashboard`. Removed when the run ends; a failed write only warns
+/// (the run's results never depend on it).
+void report_progress(const RunDirectory& dir, Trainer& trainer) {
+  trainer.report_state_to([&dir, warned = false](const Json& state) mutable {
+    Json s = state;
+    s["pid"] = static_cast<std::int64_t>(::getpid());
+    s["host"] = hostname();
+    try {
+      dir.write(kProgressFile, s.dump() + "\n");
+    } catch (const std::exception& e) {
+      if (!std::exchange(warned, true)) spdlog::warn("cannot write {}: {}", kProgressFile, e.what());
+    }
+  });
+}
+
 /// Trains in `dir` (fresh, or from its checkpoint) and writes summary.json.
 RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& registry,
                    bool resume) {
@@ -77,6 +97,7 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
   Json summary = Json::object();
   try {
     Trainer trainer(experiment, registry);
+    report_progress(dir, trainer);
     // A resumed run keeps its manifest, and the GEMM threading it records, whose rounding its
     // bits carry; one killed before writing it gets it now.
     if (!resume || !dir.exists("manifest.json")) {
@@ -129,6 +150,8 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
     summary["reason"] = reason;
     spdlog::error("run failed: {}", reason);
   }
+  std::error_code ignored;  // a progress.json that cannot be removed is only stale
+  std::filesystem::remove(dir.path() / kProgressFile, ignored);
   summary["status"] = result.status;
   summary["experiment"] = experiment.name;
   summary["seed"] = experiment.experiment.integer("seed");

@@ -109,7 +109,7 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
     }
     built.release();
     engine_ = std::make_unique<HashtronEngine>(
-        tie_to(topology_, std::unique_ptr<HashtronModel>(hashtron)), seed_);
+        tie_to(topology_, std::unique_ptr<HashtronModel>(hashtron)), seed_, progress_.get());
   } else {
     throw Error("topology '" + experiment.topology.plugin +
                 "' builds a model no engine of this host can train");

@@ -59,6 +59,11 @@ class Trainer {
   /// The sum cache inside a checkpoint's state, as stats/sum_cache_io.hpp's checksummed snapshot.
   static std::string sums_snapshot(const StateStore& checkpoint);
 
+  /// Where training is, about twice a second (runs/log.hpp, Progress::report_state_to).
+  void report_state_to(std::function<void(const Json&)> sink) {
+    progress_->report_state_to(std::move(sink));
+  }
+
   /// Picks the GEMM threading (train/gemm_choice.hpp) and applies it: `recorded` (a resumed
   /// run's manifest entry) when given, else [train] gemm_threading. For the manifest.
   GemmChoice use_gemm_threading(const Json* recorded);

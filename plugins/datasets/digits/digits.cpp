@@ -2,6 +2,7 @@
 // Alpaydin & Kaynak 1998): 1797 8x8 images with pixel counts 0..16, one CSV row each, the label
 // last. tools/setup-data.sh takes digits.csv.gz out of Debian's python3-sklearn package.
 #include <charconv>
+#include <cmath>
 #include <string_view>
 #include <tuple>
 
@@ -72,7 +73,8 @@ class Digits final : public ablate::Dataset {
             throw fail("pixel " + std::to_string(column + 1) + " is " + std::string(field));
           pixels.push_back(static_cast<float>(value / kMaxCount));
         } else if (column == kPixels) {
-          if (value != static_cast<int>(value) || value < 0 || value >= kClasses)
+          // The range first: a cast of a value no int holds is undefined.
+          if (!(value >= 0 && value < kClasses) || value != std::floor(value))
             throw fail("the label is " + std::string(field));
           samples.y.push_back(static_cast<std::int32_t>(value));
         }
