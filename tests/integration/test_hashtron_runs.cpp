@@ -87,6 +87,9 @@ TEST_CASE("ablate run: one hashtron learns isalnum exactly (the stored experimen
   CHECK(fs::exists(dir / "sumcache.bin"));
   const auto manifest = read_text(dir / "manifest.json");
   CHECK_THAT(manifest, Catch::Contains("\"hashtron_layers\""));
+  // Hashtrons minimize no loss: the epoch line shows none (it used to say "loss 0.0000").
+  CHECK_THAT(r.output, Catch::Contains("epoch 1/1  train 100.00%"));
+  CHECK_THAT(r.output, !Catch::Contains("loss 0.0000"));
 }
 
 TEST_CASE("ablate run: the backward pipeline reports its figures, and resumed after a kill "

@@ -296,3 +296,15 @@ TEST_CASE("plugins and describe list what is installed", "[e2e]") {
   CHECK(run_ablate("describe no_such_plugin").exit_code == 2);
   CHECK(run_ablate("plugins --kind nonsense").exit_code == 2);
 }
+
+TEST_CASE("a helper library in a plugin folder is skipped with a warning, every command still "
+          "works",
+          "[run][registry]") {
+  const std::string helper = std::string(ABLATE_TEST_PLUGIN_DIR) + "/not_a_plugin";
+  const auto r = run_command("ABLATE_PLUGIN_PATH=" + helper + " " + ABLATE_BINARY + " plugins --kind orderer");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("skipping " + helper + "/not_a_plugin.so") &&
+                           Catch::Contains("not an ablate plugin"));
+  CHECK_THAT(r.output, Catch::Contains("gold_zone"));
+}

@@ -62,6 +62,17 @@ TEST_CASE("missing files and libraries that are no plugins are refused clearly",
   CHECK_NOTHROW(registry.scan({"/nonexistent/folder"}));
 }
 
+TEST_CASE("a library in a plugin folder that is no plugin is skipped, the plugins beside it load",
+          "[registry]") {
+  // A plugin may ship a helper .so next to itself: scanning the folder must not fail on it.
+  Registry registry;
+  const auto helper_folder = test_plugin("not_a_plugin").parent_path();
+  CHECK_NOTHROW(registry.scan({helper_folder, ABLATE_PLUGIN_BUILD_DIR}));
+  CHECK(registry.find(Kind::orderer, "all") != nullptr);
+  for (const PluginEntry* entry : registry.entries())
+    CHECK(entry->file.filename() != "not_a_plugin.so");
+}
+
 TEST_CASE("ABLATE_PLUGIN_PATH adds folders after the built-in ones", "[registry]") {
   setenv("ABLATE_PLUGIN_PATH", "/tmp/a:/tmp/b", 1);
   const auto path = Registry::search_path({"/tmp/c"});

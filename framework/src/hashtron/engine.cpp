@@ -37,6 +37,7 @@ EpochFigures HashtronEngine::fit_epoch(const Task& task, const Stage& stage, int
   epoch_ = -1;
   done_ = 0;
   EpochFigures out;
+  out.has_loss = false;
   if (fits_.empty()) {
     out.accuracy = model_->accuracy(task.train);
   } else {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
+#include <spdlog/spdlog.h>
 #include <sstream>
 
 namespace ablate {
@@ -26,6 +27,13 @@ std::vector<fs::path> Registry::search_path(const std::vector<fs::path>& extra) 
   return folders;
 }
 
+namespace {
+/// A library without the plugin ABI symbol: loadable, but not ours.
+struct NotAPlugin : Error {
+  using Error::Error;
+};
+}  // namespace
+
 void Registry::scan(const std::vector<fs::path>& folders) {
   for (const auto& folder : folders) {
     std::error_code ec;
@@ -34,7 +42,13 @@ void Registry::scan(const std::vector<fs::path>& folders) {
     for (const auto& item : fs::directory_iterator(folder))
       if (item.is_regular_file() && item.path().extension() == ".so") files.push_back(item.path());
     std::sort(files.begin(), files.end());  // a stable order: the same errors every time
-    for (const auto& file : files) load(file);
+    for (const auto& file : files) {
+      try {
+        load(file);
+      } catch (const NotAPlugin& e) {
+        spdlog::warn("skipping {} in the plugin folder: {}", file.string(), e.what());
+      }
+    }
   }
 }
 
@@ -53,7 +67,7 @@ const PluginEntry& Registry::load(const fs::path& file) {
   }
   // The ABI version first: nothing else in the library is touched before it matches.
   if (!library->has("ablate_abi_version"))
-    throw Error(canonical.string() + " is not an ablate plugin (it exports no ablate_abi_version)");
+    throw NotAPlugin(canonical.string() + " is not an ablate plugin (it exports no ablate_abi_version)");
   const std::uint32_t abi = library->get_alias<const std::uint32_t>("ablate_abi_version");
   if (abi != kAbiVersion)
     throw Error(canonical.string() + " was built for plugin ABI " + std::to_string(abi) +

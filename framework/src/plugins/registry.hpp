@@ -32,10 +32,12 @@ class Registry {
       const std::vector<std::filesystem::path>& extra = {});
 
   /// Loads every .so in the folders (missing folders are skipped). Throws ablate::Error on an ABI
-  /// mismatch (naming the file and both versions), on two plugins with one name (naming both
-  /// files) and on a .so there that is not a plugin.
+  /// mismatch (naming the file and both versions) and on two plugins with one name (naming both
+  /// files). A .so that is no plugin (no ablate_abi_version: a helper library a plugin ships
+  /// beside itself) is skipped with a warning.
   void scan(const std::vector<std::filesystem::path>& folders);
-  /// Loads one file; the same errors, and one for a missing file.
+  /// Loads one file; the same errors, one for a missing file, and one for a library that is no
+  /// plugin.
   const PluginEntry& load(const std::filesystem::path& file);
 
   const PluginEntry* find(std::string_view name) const;

@@ -1,10 +1,12 @@
 #include "study/compare.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "ablate/error.hpp"
 #include "study/results.hpp"
@@ -20,7 +22,70 @@ struct Column {
   std::string label;
   std::string source;  // the folder, for the legend
   std::map<std::string, MeanStd> figures;
+  std::map<std::string, std::string> config;  // resolved key -> value, as the table shows it
 };
+
+constexpr const char* kVaries = "(varies)";  // a study group's key that differs between seeds
+
+/// A value as it reads best: numbers in their shortest form (0.05, not 0.050000000000000003),
+/// arrays and inline tables as TOML; strings quoted only inside them.
+std::string value_text(const toml::node& node, bool nested) {
+  if (const auto* text = node.as_string()) return nested ? fmt::format("\"{}\"", text->get()) : text->get();
+  if (const auto* real = node.as_floating_point()) return fmt::format("{}", real->get());
+  if (const auto* whole = node.as_integer()) return std::to_string(whole->get());
+  if (const auto* flag = node.as_boolean()) return flag->get() ? "true" : "false";
+  std::string out;
+  if (const auto* list = node.as_array()) {
+    for (const toml::node& item : *list) out += (out.empty() ? "" : ", ") + value_text(item, true);
+    return "[" + out + "]";
+  }
+  if (const auto* table = node.as_table()) {
+    for (const auto& [key, item] : *table)
+      out += (out.empty() ? "" : ", ") + std::string(key.str()) + " = " + value_text(item, true);
+    return "{" + out + "}";
+  }
+  std::ostringstream other;  // dates and times
+  node.visit([&other](const auto& v) { other << v; });
+  return other.str();
+}
+
+/// Every value of a resolved config.toml under its dotted key (arrays of tables, [[arm]] or
+/// [[regularizer]], as one value).
+void flatten(const toml::table& table, const std::string& prefix,
+             std::map<std::string, std::string>& out) {
+  for (const auto& [key, node] : table) {
+    const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    if (const toml::table* inner = node.as_table())
+      flatten(*inner, path, out);
+    else
+      out[path] = value_text(node, false);
+  }
+}
+
+std::map<std::string, std::string> read_config(const fs::path& file) {
+  std::map<std::string, std::string> out;
+  try {
+    flatten(toml::parse_file(file.string()), "", out);
+  } catch (const toml::parse_error& e) {
+    throw Error(file.string() + " is not valid TOML: " + std::string(e.description()));
+  }
+  return out;
+}
+
+/// The keys of a group's trials: a value they share, or kVaries.
+void merge_config(std::map<std::string, std::string>& group,
+                  const std::map<std::string, std::string>& trial, bool first) {
+  if (first) {
+    group = trial;
+    return;
+  }
+  for (auto& [key, value] : group) {
+    const auto it = trial.find(key);
+    if (it == trial.end() || it->second != value) value = kVaries;
+  }
+  for (const auto& [key, value] : trial)
+    if (!group.count(key)) group[key] = kVaries;
+}
 
 std::string folder_name(const fs::path& dir) {
   const fs::path clean = dir.lexically_normal();
@@ -30,17 +95,26 @@ std::string folder_name(const fs::path& dir) {
 void add_columns(const fs::path& dir, std::vector<Column>& columns) {
   if (is_study_dir(dir)) {
     const StudyDir study = open_study(dir);
-    for (const GroupSummary& group : summarize_groups(collect_outcomes(study)))
-      columns.push_back({study.study.name + " " + group.group, dir.string(), group.figures});
+    for (const GroupSummary& group : summarize_groups(collect_outcomes(study))) {
+      Column column{study.study.name + " " + group.group, dir.string(), group.figures, {}};
+      bool first = true;
+      for (const Trial& trial : study.study.trials) {
+        if (trial.group != group.group) continue;
+        merge_config(column.config, read_config(trial_path(dir, trial.id) / "config.toml"), first);
+        first = false;
+      }
+      columns.push_back(std::move(column));
+    }
     return;
   }
   if (!fs::exists(dir / "summary.json"))
     throw ConfigError(dir.string() +
                       " is neither a run directory (summary.json) nor a study directory "
                       "(manifest.json of ablate sweep / reproduce)");
-  Column column{folder_name(dir), dir.string(), {}};
+  Column column{folder_name(dir), dir.string(), {}, {}};
   for (const auto& [name, value] : summary_figures(Json::parse(read_file(dir / "summary.json"))))
     column.figures[name] = mean_std({value});
+  if (fs::exists(dir / "config.toml")) column.config = read_config(dir / "config.toml");
   columns.push_back(std::move(column));
 }
 
@@ -71,6 +145,25 @@ std::string compare_table(const std::vector<fs::path>& dirs) {
     rows.push_back(std::move(row));
   }
   std::string out = aligned_table(rows) + "\n";
+  // What was different: the resolved config keys whose values are not the same in every column.
+  std::set<std::string> keys;
+  for (const Column& c : columns)
+    for (const auto& [key, value] : c.config) keys.insert(key);
+  std::vector<std::vector<std::string>> differ{rows[0]};
+  differ[0][0] = "config key";
+  for (const std::string& key : keys) {
+    std::vector<std::string> row{key};
+    for (const Column& c : columns) {
+      const auto it = c.config.find(key);
+      row.push_back(it == c.config.end() ? "-" : it->second);
+    }
+    if (std::adjacent_find(row.begin() + 1, row.end(), std::not_equal_to<>()) != row.end())
+      differ.push_back(std::move(row));
+  }
+  if (differ.size() > 1)
+    out += aligned_table(differ) + "\n";
+  else if (columns.size() > 1)
+    out += "every config key has the same value in all columns\n\n";
   std::vector<std::vector<std::string>> legend;
   for (std::size_t i = 0; i < columns.size(); ++i)
     legend.push_back({fmt::format("[{}]", i + 1), columns[i].label, columns[i].source});

@@ -17,6 +17,7 @@ namespace ablate {
 
 struct EpochFigures {
   double loss = 0;      // mean training loss (0 where an engine has none)
+  bool has_loss = true; // false: the engine minimizes no loss (hashtrons): none is printed
   double accuracy = 0;  // training accuracy seen while fitting
   bool finite = true;   // false: the loss became NaN or infinite
 };

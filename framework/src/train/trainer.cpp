@@ -249,9 +249,9 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
       r["val_accuracy"] = last_val_accuracy_;
       for (const auto& [name, value] : figures) r[name] = value;
       row(r);
-      progress_->epoch_done(at_.epoch, fmt::format("loss {:.4f}  train {:.2f}%  val {:.2f}%",
-                                                   epoch.loss, 100 * epoch.accuracy,
-                                                   100 * last_val_accuracy_));
+      const std::string loss = epoch.has_loss ? fmt::format("loss {:.4f}  ", epoch.loss) : "";
+      progress_->epoch_done(at_.epoch, fmt::format("{}train {:.2f}%  val {:.2f}%", loss,
+                                                   100 * epoch.accuracy, 100 * last_val_accuracy_));
       const bool due = every > 0 && at_.epoch % every == 0;
       if (due || stop_signal()) save_checkpoint();
       if (stop_signal()) return interrupted();
