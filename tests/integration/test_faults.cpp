@@ -157,7 +157,7 @@ TEST_CASE("a full disk while writing metrics, a checkpoint or the sum cache: the
                                                         {"sumcache.bin", 100}}) {
     DYNAMIC_SECTION(file) {
       const fs::path out = tmp / ("out-" + file.substr(0, 4));  // not matching the shim
-      const auto r = run_command("env -u ABLATE_PLUGIN_PATH LD_PRELOAD=" ABLATE_FAULT_SHIM
+      const auto r = run_command("env -u ABLATE_PLUGIN_PATH LD_PRELOAD=" ABLATE_FAULT_PRELOAD
                                  " ABLATE_FAULT_PATH=" + file + " ABLATE_FAULT_AFTER_BYTES=" +
                                  std::to_string(budget) + " " ABLATE_BINARY " run " +
                                  (tmp / "run.toml").string() + " --out " + out.string());
@@ -178,7 +178,7 @@ TEST_CASE("a full disk while writing metrics, a checkpoint or the sum cache: the
       // A resume that fails at once changes none of the files (its metrics cut aside).
       if (fs::exists(dir / "checkpoints/last.safetensors")) {
         auto before = hashes(dir);
-        const auto again = run_command("env -u ABLATE_PLUGIN_PATH LD_PRELOAD=" ABLATE_FAULT_SHIM
+        const auto again = run_command("env -u ABLATE_PLUGIN_PATH LD_PRELOAD=" ABLATE_FAULT_PRELOAD
                                        " ABLATE_FAULT_PATH=last.safetensors " ABLATE_BINARY
                                        " resume " + dir.string());
         CHECK(again.exit_code == 1);
@@ -217,7 +217,7 @@ TEST_CASE("a read-only checkpoints folder: the run fails naming the file, the ch
   std::string env = "env -u ABLATE_PLUGIN_PATH ";
   if (::geteuid() == 0) {  // root writes into read-only folders: the shim plays the file system
     WARN("running as root, where chmod a-w does not stop writes: EACCES comes from the shim");
-    env += "LD_PRELOAD=" ABLATE_FAULT_SHIM " ABLATE_FAULT_PATH=last.safetensors "
+    env += "LD_PRELOAD=" ABLATE_FAULT_PRELOAD " ABLATE_FAULT_PATH=last.safetensors "
            "ABLATE_FAULT_ERRNO=EACCES ";
   }
   fs::permissions(dir / "checkpoints", fs::perms::owner_write | fs::perms::group_write |
