@@ -14,7 +14,7 @@ namespace {
 // A real SIGSEGV, under the sanitize preset too: UBSan would report the null store and abort
 // (SIGABRT) before the fault happened, so its check is off here.
 [[gnu::noinline, gnu::no_sanitize("undefined")]] void store_to_address_zero() {
-  int* volatile nowhere = nullptr;  // volatile: a real store to address 0, not a trap
+  volatile int* volatile nowhere = nullptr;  // volatile both: a real store to address 0
   *nowhere = 1;
 }
 
