@@ -1,9 +1,6 @@
 #include "report/bundle.hpp"
 
-#include <signal.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <deque>
 #include <sstream>
 
@@ -114,11 +111,7 @@ Json sum_cache_json(const SumSnapshot& snapshot) {
   out["stages"] = std::move(stages);
 
   std::size_t records = 0;
-  std::map<int, std::size_t> units_per_layer;
-  for (const auto& [unit, history] : sums.units()) {
-    records += history.size();
-    ++units_per_layer[unit.layer];
-  }
+  for (const auto& [unit, history] : sums.units()) records += history.size();
   // Every `stride`-th unit of each layer when the whole history would be too large to show.
   const std::size_t stride = records <= kMaxSumRecords ? 1 : (records + kMaxSumRecords - 1) / kMaxSumRecords;
   Json units = Json::array();
@@ -202,7 +195,7 @@ Json collect_run(const fs::path& dir) {
     const Json* pid = member(progress, "pid");
     const Json* host = member(progress, "host");
     if (pid && pid->is_number() && host && host->is_string() && host->as_string() == hostname())
-      progress["alive"] = ::kill(static_cast<pid_t>(pid->as_number()), 0) == 0 || errno == EPERM;
+      progress["alive"] = !process_gone(pid->as_number(), host->as_string());
   }
   if (const Json* m = member(files["manifest.json"], "experiment"); m && m->is_string())
     run["name"] = m->as_string();

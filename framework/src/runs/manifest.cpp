@@ -1,10 +1,13 @@
 #include "runs/manifest.hpp"
 
 #include <cblas.h>
+#include <signal.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "util/program.hpp"
@@ -59,6 +62,11 @@ std::string hostname() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "unknown";
   return name;
+}
+
+bool process_gone(double pid, const std::string& host) {
+  if (host != hostname() || !(pid > 0 && pid <= std::numeric_limits<pid_t>::max())) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
 std::string build_isa() {

@@ -22,6 +22,10 @@ std::string compiler();
 /// This machine's host name, or "unknown".
 std::string hostname();
 
+/// Whether process `pid` of machine `host` has ended. Only decidable for processes of this
+/// host (and pids a pid_t holds): any other is taken as alive.
+bool process_gone(double pid, const std::string& host);
+
 /// The instruction-set extensions this build of ablate was compiled for (ABLATE_ARCH, CMake),
 /// e.g. "x86-64 sse4.2 avx avx2 fma avx512f avx512bw avx512vl": the vector width of every
 /// element-wise pass, so results are bit-identical only between builds that agree on it.

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "ablate/error.hpp"
+#include "config/study_sections.hpp"
 #include "study/results.hpp"
 #include "study/study_dir.hpp"
 #include "util/atomic_file.hpp"
@@ -27,38 +27,19 @@ struct Column {
 
 constexpr const char* kVaries = "(varies)";  // a study group's key that differs between seeds
 
-/// A value as it reads best: numbers in their shortest form (0.05, not 0.050000000000000003),
-/// arrays and inline tables as TOML; strings quoted only inside them.
-std::string value_text(const toml::node& node, bool nested) {
-  if (const auto* text = node.as_string()) return nested ? fmt::format("\"{}\"", text->get()) : text->get();
-  if (const auto* real = node.as_floating_point()) return fmt::format("{}", real->get());
-  if (const auto* whole = node.as_integer()) return std::to_string(whole->get());
-  if (const auto* flag = node.as_boolean()) return flag->get() ? "true" : "false";
-  std::string out;
-  if (const auto* list = node.as_array()) {
-    for (const toml::node& item : *list) out += (out.empty() ? "" : ", ") + value_text(item, true);
-    return "[" + out + "]";
-  }
-  if (const auto* table = node.as_table()) {
-    for (const auto& [key, item] : *table)
-      out += (out.empty() ? "" : ", ") + std::string(key.str()) + " = " + value_text(item, true);
-    return "{" + out + "}";
-  }
-  std::ostringstream other;  // dates and times
-  node.visit([&other](const auto& v) { other << v; });
-  return other.str();
-}
-
-/// Every value of a resolved config.toml under its dotted key (arrays of tables, [[arm]] or
-/// [[regularizer]], as one value).
+/// Every value of a resolved config.toml under its dotted key, as an override writes it
+/// (toml_text), strings without their quotes; arrays of tables ([[arm]], [[regularizer]]) as
+/// one value.
 void flatten(const toml::table& table, const std::string& prefix,
              std::map<std::string, std::string>& out) {
   for (const auto& [key, node] : table) {
     const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
     if (const toml::table* inner = node.as_table())
       flatten(*inner, path, out);
+    else if (const auto* text = node.as_string())
+      out[path] = text->get();
     else
-      out[path] = value_text(node, false);
+      out[path] = toml_text(node);
   }
 }
 

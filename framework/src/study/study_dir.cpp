@@ -1,9 +1,6 @@
 #include "study/study_dir.hpp"
 
-#include <signal.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <limits>
 
@@ -240,8 +237,7 @@ void write_status(const fs::path& study_dir, const std::string& id, const TrialS
 }
 
 bool is_stale(const TrialStatus& status) {
-  if (status.status != "running" || status.host != hostname() || status.pid <= 0) return false;
-  return ::kill(status.pid, 0) != 0 && errno == ESRCH;
+  return status.status == "running" && process_gone(status.pid, status.host);
 }
 
 std::set<fs::path> run_dirs(const fs::path& trial_dir) {
