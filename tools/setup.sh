@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  cmake ninja-build g++ pkg-config git
+  cmake ninja-build make g++ pkg-config git
   libboost-dev libboost-program-options-dev libboost-graph-dev
   libtomlplusplus-dev catch2 libspdlog-dev libfmt-dev libeigen3-dev libopenblas-dev zlib1g-dev
   python3-numpy python3-torch   # checkpoints are checked with numpy and PyTorch; the benchmark's peer

@@ -486,6 +486,12 @@ TEST_CASE("the report of a quickstart run, a hashtron backward run and a study l
       stored[f.at("finding").as_string()] = f.at("verdict").as_string();
     CHECK(shown == stored);
     CHECK(shown.size() == 2);
+    // Each finding compares one pair: its difference, interval and p are on the page.
+    REQUIRE(report.at("comparisons").size() == 2);
+    for (const Json& line : report.at("comparisons").as_array()) {
+      CHECK_THAT(line.as_string(), Catch::Contains("slow.val_accuracy - plain.val_accuracy = -"));
+      CHECK_THAT(line.as_string(), Catch::Contains("95% CI") && Catch::Contains("Welch p = "));
+    }
     REQUIRE(report.at("trials").size() == 4);
     for (const Json& t : report.at("trials").as_array()) CHECK(t.at("state").as_string() == "ok");
     // Each trial's run, every epoch row a point.

@@ -1,5 +1,5 @@
-// A second plugin named "all" (the built-in orderer's name): scanning both must fail, naming
-// both files.
+// A second plugin named "all" (the built-in orderer's name): in the built-in folder an error
+// naming both files; in a later folder of the search path a warning, and the built-in stays.
 #include "ablate/orderer.hpp"
 
 namespace {

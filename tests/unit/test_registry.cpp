@@ -40,7 +40,57 @@ TEST_CASE("a plugin built for another ABI is refused, naming the file and both v
   CHECK(registry.entries().empty());
 }
 
-TEST_CASE("two plugins with one name: an error naming both files", "[registry]") {
+TEST_CASE("a plugin of the previous SDK is refused on its ABI version, naming both", "[registry]") {
+  Registry registry;
+  CHECK_THROWS_WITH(registry.load(test_plugin("old_abi")),
+                    Catch::Contains("old_abi.so") &&
+                        Catch::Contains("built for plugin ABI 2, this host speaks ABI " +
+                                        std::to_string(kAbiVersion)));
+  CHECK(registry.entries().empty());
+}
+
+TEST_CASE("a plugin built with other Eigen settings is refused, naming both build stamps",
+          "[registry]") {
+  Registry registry;
+  try {
+    registry.load(test_plugin("stamp_mismatch"));
+    FAIL("a plugin with another build stamp was accepted");
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    CHECK_THAT(message, Catch::Contains("stamp_mismatch.so"));
+    CHECK_THAT(message, Catch::Contains("align 16/"));           // the plugin's
+    CHECK_THAT(message, Catch::Contains(std::string(kBuildStamp)));  // the host's
+    CHECK_THAT(message, Catch::Contains("find_package(ablate)"));
+  }
+  CHECK(std::string(kBuildStamp).find("align 64/") != std::string::npos);
+  CHECK(registry.entries().empty());
+}
+
+TEST_CASE("the host's own plugins are the ones beside its libablate", "[registry]") {
+  CHECK(fs::equivalent(Registry::own_folder(), ABLATE_PLUGIN_BUILD_DIR));
+}
+
+TEST_CASE("one name in two folders: the first folder's plugin stays, with a warning", "[registry]") {
+  Registry registry;
+  CHECK_NOTHROW(registry.scan({ABLATE_PLUGIN_BUILD_DIR, test_plugin("twin_all").parent_path()}));
+  const PluginEntry* all = registry.find(Kind::orderer, "all");
+  REQUIRE(all != nullptr);
+  CHECK(all->file.parent_path() == fs::canonical(ABLATE_PLUGIN_BUILD_DIR));
+  for (const PluginEntry* entry : registry.entries()) CHECK(entry->file.filename() != "twin_all.so");
+}
+
+TEST_CASE("one name twice in one folder: an error naming both files", "[registry]") {
+  test::TempDir folder("ablate-twins");
+  fs::copy_file(fs::path(ABLATE_PLUGIN_BUILD_DIR) / "all.so", folder / "all.so");
+  fs::copy_file(test_plugin("twin_all"), folder / "twin_all.so");
+  Registry registry;
+  CHECK_THROWS_WITH(registry.scan({folder.path()}),
+                    Catch::Contains("two plugins are named 'all'") &&
+                        Catch::Contains((folder / "all.so").string()) &&
+                        Catch::Contains((folder / "twin_all.so").string()));
+}
+
+TEST_CASE("loading a second plugin of a loaded name: an error naming both files", "[registry]") {
   Registry registry;
   registry.scan({ABLATE_PLUGIN_BUILD_DIR});
   try {
@@ -73,14 +123,15 @@ TEST_CASE("a library in a plugin folder that is no plugin is skipped, the plugin
     CHECK(entry->file.filename() != "not_a_plugin.so");
 }
 
-TEST_CASE("ABLATE_PLUGIN_PATH adds folders after the built-in ones", "[registry]") {
+TEST_CASE("ABLATE_PLUGIN_PATH adds folders after the host's own", "[registry]") {
   setenv("ABLATE_PLUGIN_PATH", "/tmp/a:/tmp/b", 1);
   const auto path = Registry::search_path({"/tmp/c"});
   unsetenv("ABLATE_PLUGIN_PATH");
-  REQUIRE(path.size() == 5);
-  CHECK(path[2] == "/tmp/a");
-  CHECK(path[3] == "/tmp/b");
-  CHECK(path[4] == "/tmp/c");
+  REQUIRE(path.size() == 4);
+  CHECK(path[0] == Registry::own_folder());
+  CHECK(path[1] == "/tmp/a");
+  CHECK(path[2] == "/tmp/b");
+  CHECK(path[3] == "/tmp/c");
 }
 
 TEST_CASE("a plugin object keeps its library loaded after the registry is gone", "[registry]") {

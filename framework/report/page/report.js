@@ -1284,7 +1284,25 @@
         figures.length ? h('table', { class: 'kv compact figures-of' }, h('tbody', null, figures.map(([k, v]) => h('tr', null,
           h('th', null, h('code', { text: k })),
           h('td', { text: isObj(v) ? `${fmtFigure(k.split('.').pop(), v.mean)} ± ${fmtFigure(k.split('.').pop(), v.std)}` : fmtNum(v) }),
-          h('td', { class: 'muted-text', text: isObj(v) && v.n != null ? `n = ${v.n}` : '' }))))) : null);
+          h('td', { class: 'muted-text', text: isObj(v) && v.n != null ? `n = ${v.n}` : '' }))))) : null,
+        comparisonsView(f.comparisons));
+    }));
+  }
+
+  // findings.json `comparisons`: per pair of figures the check compares, the difference with
+  // its 95% interval (Welch), Welch's p and Cohen's d. null where undefined (under 2 seeds).
+  function comparisonsView(comparisons) {
+    const rows = isObj(comparisons) ? Object.entries(comparisons) : [];
+    if (!rows.length) return null;
+    const num = (v, d) => (typeof v === 'number' ? fmtNum(v, d) : '-');
+    const p = (v) => (typeof v !== 'number' ? '-' : v < 0.001 ? v.toExponential(1) : v.toFixed(3));
+    return h('div', { class: 'comparisons' }, rows.map(([name, c]) => {
+      const ci = Array.isArray(c.ci95) ? c.ci95 : [];
+      const sign = typeof c.diff === 'number' && c.diff > 0 ? '+' : '';
+      return h('div', { class: 'comparison' },
+        h('code', { text: name }),
+        h('span', { text: ` = ${sign}${num(c.diff)} [${num(ci[0])}, ${num(ci[1])}] 95% CI` }),
+        h('span', { class: 'muted-text', text: ` · Welch p = ${p(c.welch_p)} · d = ${num(c.cohen_d, 2)}` }));
     }));
   }
 
@@ -1641,7 +1659,9 @@
         sources.push({ type: 'broken', name: m.name, id: m.id, state: m.state, epochs: 0, metrics_rows: 0, malformed_lines: [], curves: [] });
       }
     }
-    return { sources, findings, trials, errors: allErrors().map((e) => e.text) };
+    // What the page drew of the findings' statistics (one line per compared pair).
+    const comparisons = [...document.querySelectorAll('.comparison')].map((e) => e.textContent);
+    return { sources, findings, trials, comparisons, errors: allErrors().map((e) => e.text) };
   }
 
   function start() {

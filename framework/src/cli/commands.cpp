@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <iostream>
 
 #include "config/experiment.hpp"
@@ -12,6 +13,7 @@
 #include "train/run.hpp"
 
 namespace po = boost::program_options;
+namespace fs = std::filesystem;
 
 namespace ablate::cli {
 
@@ -143,11 +145,20 @@ int plugins(const std::vector<std::string>& args) {
                         "'; kinds: orderer, capacity_law, regularizer, topology, dataset");
   }
   Registry registry;
-  registry.scan(Registry::search_path());
+  const std::vector<fs::path> folders = Registry::search_path();
+  registry.scan(folders);
   for (const PluginEntry* entry : registry.entries(kind))
     std::cout << fmt::format("{:<18} {:<13} {:<6} {}\n{:<18} {:<13} {:<6} {}\n", entry->info->name,
                              to_string(entry->info->kind), entry->info->version,
                              entry->info->summary, "", "", "", entry->file.string());
+  // Where they came from: a name found twice is taken from the first folder (and warned about).
+  std::cout << "\nsearched, in order:\n";
+  for (std::size_t i = 0; i < folders.size(); ++i) {
+    std::error_code ec;
+    std::cout << fmt::format("  {}  ({}{})\n", folders[i].string(),
+                             i == 0 ? "this host's own" : "ABLATE_PLUGIN_PATH",
+                             fs::is_directory(folders[i], ec) ? "" : ", missing");
+  }
   return 0;
 }
 

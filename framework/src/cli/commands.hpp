@@ -29,6 +29,7 @@ int sweep(const std::vector<std::string>& args);
 int reproduce(const std::vector<std::string>& args);
 int compare(const std::vector<std::string>& args);
 int trial(const std::vector<std::string>& args);  // hidden: one trial of a study (SLURM tasks)
+int new_plugin(const std::vector<std::string>& args);  // cli/new_plugin.cpp
 // cli/report.cpp
 int report(const std::vector<std::string>& args);
 int dashboard(const std::vector<std::string>& args);

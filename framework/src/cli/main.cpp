@@ -30,6 +30,8 @@ const std::map<std::string, Command>& commands() {
       {"check", {"validate an experiment without running it: ablate check FILE [--set k=v]...",
                  ablate::cli::check}},
       {"plugins", {"list the plugins found: ablate plugins [--kind K]", ablate::cli::plugins}},
+      {"new", {"write a plugin project to build out of tree: ablate new KIND NAME [--dir D]",
+               ablate::cli::new_plugin}},
       {"describe", {"a plugin's (or host section's) parameters: ablate describe NAME",
                     ablate::cli::describe}},
       {"graph", {"write the model's unit graph (DOT, GraphML): ablate graph FILE [--out PREFIX]",

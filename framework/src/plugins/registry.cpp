@@ -2,6 +2,7 @@
 #include "plugins/plugin_call.hpp"
 
 #include <algorithm>
+#include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <spdlog/spdlog.h>
@@ -16,8 +17,16 @@ std::string with_article(Kind kind) {
 }
 }  // namespace
 
+fs::path Registry::own_folder() {
+  // This function's own library, libablate: in a build tree and in an install alike, the
+  // plugins sit in ablate/plugins beside it (CMakeLists.txt). Nothing absolute is compiled in.
+  std::error_code ec;
+  const fs::path library = fs::weakly_canonical(boost::dll::this_line_location(), ec);
+  return library.parent_path() / "ablate" / "plugins";
+}
+
 std::vector<fs::path> Registry::search_path(const std::vector<fs::path>& extra) {
-  std::vector<fs::path> folders{ABLATE_PLUGIN_BUILD_DIR, ABLATE_PLUGIN_INSTALL_DIR};
+  std::vector<fs::path> folders{own_folder()};
   if (const char* env = std::getenv("ABLATE_PLUGIN_PATH")) {
     std::stringstream list(env);
     for (std::string item; std::getline(list, item, ':');)
@@ -31,6 +40,11 @@ namespace {
 /// A library without the plugin ABI symbol: loadable, but not ours.
 struct NotAPlugin : Error {
   using Error::Error;
+};
+/// A plugin whose name an earlier one has.
+struct SameName : Error {
+  SameName(std::string message, const PluginEntry* first) : Error(std::move(message)), first(first) {}
+  const PluginEntry* first;
 };
 }  // namespace
 
@@ -47,6 +61,11 @@ void Registry::scan(const std::vector<fs::path>& folders) {
         load(file);
       } catch (const NotAPlugin& e) {
         spdlog::warn("skipping {} in the plugin folder: {}", file.string(), e.what());
+      } catch (const SameName& e) {
+        // Within one folder two plugins with one name are a mistake; across folders the one
+        // searched first wins (the host's own before ABLATE_PLUGIN_PATH before the experiment's).
+        if (e.first->file.parent_path() == fs::weakly_canonical(file).parent_path()) throw;
+        spdlog::warn("{}; using the first, found earlier in the search path", e.what());
       }
     }
   }
@@ -71,9 +90,19 @@ const PluginEntry& Registry::load(const fs::path& file) {
   const std::uint32_t abi = library->get_alias<const std::uint32_t>("ablate_abi_version");
   if (abi != kAbiVersion)
     throw Error(canonical.string() + " was built for plugin ABI " + std::to_string(abi) +
-                ", this host speaks ABI " + std::to_string(kAbiVersion) + ": rebuild the plugin");
-  if (!library->has("ablate_plugin_info") || !library->has("ablate_plugin_create"))
-    throw Error(canonical.string() + " lacks ablate_plugin_info or ablate_plugin_create");
+                ", this host speaks ABI " + std::to_string(kAbiVersion) +
+                ": rebuild the plugin against this host's SDK");
+  if (!library->has("ablate_build_stamp") || !library->has("ablate_plugin_info") ||
+      !library->has("ablate_plugin_create"))
+    throw Error(canonical.string() +
+                " lacks ablate_build_stamp, ablate_plugin_info or ablate_plugin_create "
+                "(export them with ABLATE_PLUGIN)");
+  const std::string stamp = library->get_alias<const char*()>("ablate_build_stamp")();
+  if (stamp != kBuildStamp)
+    throw Error(canonical.string() + " was built with " + stamp + "; this host with " +
+                kBuildStamp +
+                ": rebuild the plugin with the host's flags (find_package(ablate) and "
+                "ablate_add_plugin carry them)");
 
   auto entry = std::make_unique<PluginEntry>();
   entry->file = canonical;
@@ -83,8 +112,9 @@ const PluginEntry& Registry::load(const fs::path& file) {
   entry->label = "plugin '" + entry->info->name + "' (" + to_string(entry->info->kind) + ", " +
                  canonical.string() + ")";
   if (const PluginEntry* twin = find(entry->info->name))
-    throw Error("two plugins are named '" + entry->info->name + "': " + twin->file.string() +
-                " and " + canonical.string());
+    throw SameName("two plugins are named '" + entry->info->name + "': " + twin->file.string() +
+                       " and " + canonical.string(),
+                   twin);
   entries_.push_back(std::move(entry));
   return *entries_.back();
 }

@@ -26,18 +26,22 @@ struct PluginEntry {
 
 class Registry {
  public:
-  /// Folders searched, in order: the build's plugin folder, the installed one, then each
-  /// entry of ABLATE_PLUGIN_PATH (colon-separated), then `extra` (an experiment's plugin_paths).
+  /// The host's own plugins: ablate/plugins beside the libablate this process runs with, in a
+  /// build tree (build/lib/) as in an install (<prefix>/lib/).
+  static std::filesystem::path own_folder();
+  /// Folders searched, in order: own_folder(), then each entry of ABLATE_PLUGIN_PATH
+  /// (colon-separated), then `extra` (an experiment's plugin_paths).
   static std::vector<std::filesystem::path> search_path(
       const std::vector<std::filesystem::path>& extra = {});
 
   /// Loads every .so in the folders (missing folders are skipped). Throws ablate::Error on an ABI
-  /// mismatch (naming the file and both versions) and on two plugins with one name (naming both
-  /// files). A .so that is no plugin (no ablate_abi_version: a helper library a plugin ships
-  /// beside itself) is skipped with a warning.
+  /// or build-stamp mismatch (naming the file and both sides) and on two plugins with one name
+  /// in one folder (naming both files). A name found again in a later folder is a warning naming
+  /// both files; the first stays. A .so that is no plugin (no ablate_abi_version: a helper
+  /// library a plugin ships beside itself) is skipped with a warning.
   void scan(const std::vector<std::filesystem::path>& folders);
-  /// Loads one file; the same errors, one for a missing file, and one for a library that is no
-  /// plugin.
+  /// Loads one file; the same errors (a name already loaded is one), one for a missing file,
+  /// and one for a library that is no plugin.
   const PluginEntry& load(const std::filesystem::path& file);
 
   const PluginEntry* find(std::string_view name) const;

@@ -5,9 +5,13 @@
 //   comparison := sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum)?
 //   sum        := product (("+" | "-") product)*
 //   product    := unary (("*" | "/") unary)*
-//   unary      := "-" unary | number | arm "." metric | "(" or_expr ")"
+//   unary      := "-" unary | number | figure | call | "(" or_expr ")"
+//   figure     := arm "." metric                  (its mean over seeds)
+//   call       := ("diff_ci95" | "welch_p" | "cohen_d") "(" figure "," figure ")"
 // Comparisons do not chain, arithmetic reads numbers only and `and`/`or`/`not` read conditions
 // only: a check that mixes them is refused with the column, rather than given a meaning.
+// diff_ci95 is an interval (study/statistics.hpp): it is only compared with a number, and holds
+// on the whole interval: `diff_ci95(a.x, b.x) > 0` means its lower end is above 0.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -15,6 +19,7 @@
 #include <optional>
 
 #include "study/plan.hpp"
+#include "study/statistics.hpp"
 
 namespace ablate::study {
 
@@ -35,11 +40,14 @@ struct Check::Node {
     not_equal,
     logical_and,
     logical_or,
-    logical_not
+    logical_not,
+    diff_ci95,  // an interval: only a comparison's operand
+    welch_p,
+    cohen_d
   };
   Op op = Op::number;
   double number = 0;
-  FigureRef figure;
+  FigureRef figure, other;  // figure: a figure; both: a statistic's two arms
   std::shared_ptr<const Node> left, right;
 };
 
@@ -80,7 +88,7 @@ class Parser {
            "expected an operator, 'and', 'or' or the end of the check, got " + describe(token_));
     if (!root.condition)
       fail(1, "the check is a number, not a condition: compare it, e.g. \"" + text_ + " > 0\"");
-    return Check(root.node, figures_);
+    return Check(root.node, figures_, pairs_);
   }
 
  private:
@@ -88,6 +96,7 @@ class Parser {
     NodePtr node;
     bool condition = false;  // a comparison or and/or/not, as opposed to a number
     std::size_t column = 0;
+    bool interval = false;  // diff_ci95(...): neither a number nor a condition
   };
 
   [[noreturn]] void fail(std::size_t column, const std::string& message) const {
@@ -121,7 +130,7 @@ class Parser {
       return;
     }
     static const char* const kSymbols[] = {"<=", ">=", "==", "!=", "<", ">", "+",
-                                           "-",  "*",  "/",  "(",  ")", "."};
+                                           "-",  "*",  "/",  "(",  ")", ".", ","};
     for (const char* symbol : kSymbols)
       if (text_.compare(pos_, std::char_traits<char>::length(symbol), symbol) == 0) {
         pos_ += std::char_traits<char>::length(symbol);
@@ -149,6 +158,9 @@ class Parser {
   }
 
   void require(const Typed& operand, bool condition, const std::string& what) const {
+    if (operand.interval)
+      fail(operand.column, what + " cannot take diff_ci95(...), an interval: compare it with a "
+                                  "number, e.g. diff_ci95(a.x, b.x) > 0");
     if (operand.condition == condition) return;
     fail(operand.column, condition ? what + " needs a condition (a comparison), got a number"
                                    : what + " needs a number, got a condition (a comparison)");
@@ -203,14 +215,28 @@ class Parser {
   Typed comparison() {
     const Typed left = sum();
     const auto op = comparison_op();
-    if (!op) return left;
+    if (!op) {
+      if (left.interval)
+        fail(left.column, "diff_ci95(...) is an interval: compare it with a number, e.g. "
+                          "diff_ci95(a.x, b.x) > 0");
+      return left;
+    }
     const std::string symbol = token_.text;
     advance();
     const Typed right = sum();
-    require(left, false, "'" + symbol + "'");
-    require(right, false, "'" + symbol + "'");
+    if (left.interval || right.interval) {
+      if (*op == Op::equal || *op == Op::not_equal)
+        fail(left.column, "an interval is compared with <, <=, > or >=, not " + symbol);
+      if (left.interval && right.interval)
+        fail(right.column, "two intervals cannot be compared: compare diff_ci95(...) with a number");
+    }
+    require(left.interval ? Typed{} : left, false, "'" + symbol + "'");
+    require(right.interval ? Typed{} : right, false, "'" + symbol + "'");
     if (comparison_op())
       fail(token_.column, "comparisons do not chain: join them with 'and' (a < b and b < c)");
+    // Two plain figures compared: reproduce prints their difference with its interval and p.
+    if (left.node->op == Op::figure && right.node->op == Op::figure)
+      add_pair(left.node->figure, right.node->figure);
     return {make(*op, left.node, right.node), true, left.column};
   }
 
@@ -276,9 +302,44 @@ class Parser {
     return {node, false, token.column};
   }
 
+  void add_pair(const FigureRef& a, const FigureRef& b) {
+    if (std::find(pairs_.begin(), pairs_.end(), std::pair(a, b)) == pairs_.end())
+      pairs_.emplace_back(a, b);
+  }
+
+  /// diff_ci95(a.x, b.x), welch_p(...), cohen_d(...): statistics over two arms' seeds.
+  Typed call(const Token& name) {
+    static const std::pair<const char*, Op> kCalls[] = {
+        {"diff_ci95", Op::diff_ci95}, {"welch_p", Op::welch_p}, {"cohen_d", Op::cohen_d}};
+    const auto* known = std::find_if(std::begin(kCalls), std::end(kCalls),
+                                     [&](const auto& c) { return name.text == c.first; });
+    if (known == std::end(kCalls))
+      fail(name.column, "unknown function '" + name.text +
+                            "': the check has diff_ci95, welch_p and cohen_d, each of two "
+                            "figures, e.g. welch_p(a.test_accuracy, b.test_accuracy)");
+    advance();  // past '('
+    auto argument = [&](const char* after) {
+      if (token_.kind != Token::Kind::name)
+        fail(token_.column, name.text + "(...) takes two arm.metric figures, got " + describe(token_));
+      const Typed operand = figure();
+      if (!at_symbol(after))
+        fail(token_.column, std::string("expected '") + after + "' in " + name.text +
+                                "(a.metric, b.metric), got " + describe(token_));
+      advance();
+      return operand.node->figure;
+    };
+    auto node = std::make_shared<Node>();
+    node->op = known->second;
+    node->figure = argument(",");
+    node->other = argument(")");
+    add_pair(node->figure, node->other);
+    return {node, false, name.column, node->op == Op::diff_ci95};
+  }
+
   Typed figure() {
     const Token arm = token_;
     advance();
+    if (at_symbol("(")) return call(arm);
     if (!at_symbol("."))
       fail(token_.column, "expected '.' after '" + arm.text +
                               "': a figure is written arm.metric, e.g. " + arm.text +
@@ -301,21 +362,39 @@ class Parser {
   std::size_t pos_ = 0;
   Token token_;
   std::vector<FigureRef> figures_;
+  std::vector<std::pair<FigureRef, FigureRef>> pairs_;
   int depth_ = 0;
 };
 
-using Figure = std::function<double(const FigureRef&)>;
+double mean(const std::vector<double>& values) {
+  if (values.empty()) return std::nan("");
+  double sum = 0;
+  for (double v : values) sum += v;
+  return sum / static_cast<double>(values.size());
+}
 
-double evaluate(const Node& node, const Figure& figure) {
-  auto value = [&](const NodePtr& child) { return evaluate(*child, figure); };
+double evaluate(const Node& node, const Check::Values& values) {
+  auto value = [&](const NodePtr& child) { return evaluate(*child, values); };
+  auto stats = [&] { return compare_means(values(node.figure), values(node.other)); };
   // A comparison that reads NaN is false, != included: a missing figure supports no finding.
+  // An interval compared with x holds on all of it: [lo, hi] > x is lo > x, x > [lo, hi] is
+  // x > hi.
   auto compare = [&](auto holds) {
-    const double a = value(node.left), b = value(node.right);
+    auto side = [&](const NodePtr& child, bool low) {
+      if (child->op != Op::diff_ci95) return value(child);
+      const Comparison c = compare_means(values(child->figure), values(child->other));
+      return low ? c.lo : c.hi;
+    };
+    const bool left_is_low = holds(1.0, 0.0);  // > and >=: the left operand's low end counts
+    const double a = side(node.left, left_is_low), b = side(node.right, !left_is_low);
     return !std::isnan(a) && !std::isnan(b) && holds(a, b) ? 1.0 : 0.0;
   };
   switch (node.op) {
     case Op::number: return node.number;
-    case Op::figure: return figure(node.figure);
+    case Op::figure: return mean(values(node.figure));
+    case Op::diff_ci95: return std::nan("");  // only read through compare()
+    case Op::welch_p: return stats().p;
+    case Op::cohen_d: return stats().cohen_d;
     case Op::negate: return -value(node.left);
     case Op::add: return value(node.left) + value(node.right);
     case Op::subtract: return value(node.left) - value(node.right);
@@ -338,16 +417,25 @@ double evaluate(const Node& node, const Figure& figure) {
 
 Check::Check() = default;
 
-Check::Check(std::shared_ptr<const Node> root, std::vector<FigureRef> figures)
-    : root_(std::move(root)), figures_(std::move(figures)) {}
+Check::Check(std::shared_ptr<const Node> root, std::vector<FigureRef> figures,
+             std::vector<std::pair<FigureRef, FigureRef>> pairs)
+    : root_(std::move(root)), figures_(std::move(figures)), pairs_(std::move(pairs)) {}
 
-double Check::value(const Figure& figure) const {
-  return root_ ? evaluate(*root_, figure) : std::nan("");
+double Check::value(const Values& values) const {
+  return root_ ? evaluate(*root_, values) : std::nan("");
 }
 
-bool Check::holds(const Figure& figure) const {
-  const double result = value(figure);
+bool Check::holds(const Values& values) const {
+  const double result = value(values);
   return !std::isnan(result) && result != 0;
+}
+
+double Check::value(const std::function<double(const FigureRef&)>& figure) const {
+  return value([&](const FigureRef& f) { return std::vector<double>{figure(f)}; });
+}
+
+bool Check::holds(const std::function<double(const FigureRef&)>& figure) const {
+  return holds([&](const FigureRef& f) { return std::vector<double>{figure(f)}; });
 }
 
 Check parse_check(const std::string& text, const Location& where) {

@@ -44,18 +44,29 @@ struct FigureRef {
 class Check {
  public:
   struct Node;
+  /// A figure's value in each seed of its arm.
+  using Values = std::function<std::vector<double>(const FigureRef&)>;
   Check();
-  Check(std::shared_ptr<const Node> root, std::vector<FigureRef> figures);
+  Check(std::shared_ptr<const Node> root, std::vector<FigureRef> figures,
+        std::vector<std::pair<FigureRef, FigureRef>> pairs);
   /// The figures it reads, each once, in order of first appearance.
   const std::vector<FigureRef>& figures() const { return figures_; }
-  /// Evaluates with the given figure values; a comparison is 1 or 0. A NaN figure makes every
-  /// comparison that reads it false.
+  /// The pairs of figures it compares (a.x < b.x, or a statistic of the two), each once: what
+  /// `reproduce` prints a difference, its interval and p for.
+  const std::vector<std::pair<FigureRef, FigureRef>>& pairs() const { return pairs_; }
+  /// Evaluates with each figure's per-seed values (a figure reads as their mean); a comparison
+  /// is 1 or 0. A NaN figure, or a statistic of fewer than 2 seeds, makes every comparison that
+  /// reads it false.
+  double value(const Values& values) const;
+  bool holds(const Values& values) const;
+  /// The same with one value per figure (statistics then read NaN).
   double value(const std::function<double(const FigureRef&)>& figure) const;
   bool holds(const std::function<double(const FigureRef&)>& figure) const;
 
  private:
   std::shared_ptr<const Node> root_;
   std::vector<FigureRef> figures_;
+  std::vector<std::pair<FigureRef, FigureRef>> pairs_;
 };
 
 /// Parses `text`; ConfigError at `where` naming the column of the problem and what was expected.

@@ -225,8 +225,8 @@ std::vector<FindingResult> evaluate_findings(const Study& study,
                                              const std::vector<TrialOutcome>& outcomes) {
   std::vector<FindingResult> results;
   for (const Expectation& expectation : study.expectations) {
-    FindingResult result{expectation.finding, expectation.text, Verdict::unevaluated, {}, {}};
-    std::map<std::string, double> means;
+    FindingResult result{expectation.finding, expectation.text, Verdict::unevaluated, {}, {}, {}};
+    std::map<std::string, std::vector<double>> seeds;  // complete figures only
     std::vector<std::string> missing;
     for (const FigureRef& figure : expectation.check.figures()) {
       std::vector<double> values;
@@ -252,12 +252,15 @@ std::vector<FindingResult> evaluate_findings(const Study& study,
       }
       const MeanStd stats = mean_std(values);
       result.figures.emplace_back(figure.str(), stats);
-      if (complete) means[figure.str()] = stats.mean;
+      if (complete) seeds[figure.str()] = std::move(values);
     }
     if (missing.empty()) {
-      const bool holds =
-          expectation.check.holds([&](const FigureRef& f) { return means.at(f.str()); });
+      const bool holds = expectation.check.holds(
+          [&](const FigureRef& f) -> std::vector<double> { return seeds.at(f.str()); });
       result.verdict = holds ? Verdict::holds : Verdict::fails;
+      for (const auto& [a, b] : expectation.check.pairs())
+        result.comparisons.emplace_back(a.str() + " - " + b.str(),
+                                        compare_means(seeds.at(a.str()), seeds.at(b.str())));
     } else {
       std::sort(missing.begin(), missing.end());
       missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
@@ -281,6 +284,7 @@ std::string findings_text(const std::vector<FindingResult>& findings) {
       out += "    " + table.substr(start, end - start) + "\n";
       start = end + 1;
     }
+    for (const auto& [name, c] : f.comparisons) out += "    " + name + " = " + c.str() + "\n";
     if (!f.why.empty()) out += "  not evaluated: " + f.why + "\n";
     out += "\n";
   }
@@ -304,6 +308,22 @@ Json findings_json(const std::vector<FindingResult>& findings) {
       figures[name] = std::move(s);
     }
     j["figures"] = std::move(figures);
+    if (!f.comparisons.empty()) {
+      Json comparisons = Json::object();
+      for (const auto& [name, c] : f.comparisons) {
+        Json s = Json::object();
+        s["diff"] = c.diff;
+        Json interval = Json::array();
+        interval.push_back(c.lo);
+        interval.push_back(c.hi);
+        s["ci95"] = std::move(interval);
+        s["welch_p"] = c.p;
+        s["cohen_d"] = c.cohen_d;
+        s["df"] = c.df;
+        comparisons[name] = std::move(s);
+      }
+      j["comparisons"] = std::move(comparisons);
+    }
     out.push_back(std::move(j));
   }
   return out;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runs/json.hpp"
+#include "study/statistics.hpp"
 #include "study/study_dir.hpp"
 
 namespace ablate::study {
@@ -65,10 +66,12 @@ struct FindingResult {
   Verdict verdict = Verdict::unevaluated;
   std::string why;  // for unevaluated: the trials or figures missing
   std::vector<std::pair<std::string, MeanStd>> figures;  // "arm.metric" over the arm's seeds
+  /// For each pair of figures the check compares: "a.x - b.x" and the statistics of it.
+  std::vector<std::pair<std::string, Comparison>> comparisons;
 };
 
 /// Each expectation checked against the arms' figures (a figure = the mean over the arm's
-/// seeds). A figure needs every trial of its arm ok and reporting the metric; otherwise the
+/// seeds; diff_ci95, welch_p and cohen_d read the seeds' values). A figure needs every trial of its arm ok and reporting the metric; otherwise the
 /// finding is unevaluated and `why` names the trials.
 std::vector<FindingResult> evaluate_findings(const Study& study,
                                              const std::vector<TrialOutcome>& outcomes);
