@@ -144,4 +144,44 @@ inline KilledRun kill_run_when(const std::vector<std::string>& args,
   return {dir, wait_program(pid)};
 }
 
+/// A study with a [regime]: digits, learning rates 0.1 and 0.02 at 1, 3 and 30 epochs, 5 seeds
+/// (30 trials, a few seconds). Its first finding claims epochs 1 and 3 and holds; its second
+/// claims every value and fails (exit 3).
+inline constexpr const char* kRegimeStudy = R"toml([experiment]
+name = "regime"
+seeds = [1, 2, 3, 4, 5]
+
+[dataset]
+plugin = "digits"
+
+[topology]
+plugin = "mlp"
+hidden = [32]
+
+[train]
+lr = 0.1
+batch_size = 64
+threads = 1
+
+[regime]
+key = "train.epochs"
+values = [1, 3, 30]
+
+[[arm]]
+name = "fast"
+
+[[arm]]
+name = "slow"
+set = { "train.lr" = 0.02 }
+
+[[expect]]
+finding = "a 5x larger learning rate is 5 points ahead early in training"
+check = "diff_ci95(fast.test_accuracy, slow.test_accuracy) > 0.05"
+holds_for = [1, 3]
+
+[[expect]]
+finding = "a 5x larger learning rate is 5 points ahead however long it trains"
+check = "diff_ci95(fast.test_accuracy, slow.test_accuracy) > 0.05"
+)toml";
+
 }  // namespace ablate::test

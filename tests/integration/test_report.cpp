@@ -502,6 +502,26 @@ TEST_CASE("the report of a quickstart run, a hashtron backward run and a study l
       check_curves(*source, 4);
     }
   }
+  SECTION("a study with a [regime]: each finding's verdict at each value") {
+    write_text(tmp / "regime.toml", kRegimeStudy);
+    const auto r = run_ablate("reproduce " + (tmp / "regime.toml").string() + " -j 2 --out " +
+                              (tmp / "studies").string());
+    const fs::path regime = study_dir_of(r);
+    REQUIRE(fs::exists(regime / "findings.json"));
+    REQUIRE(run_ablate("report " + regime.string() + " -o " + (tmp / "r.html").string()).exit_code == 0);
+    const Json page = open_in_browser("file://" + (tmp / "r.html").string(),
+                                      screenshot_path(tmp, "report-regime"));
+    check_clean(page);
+    const Json& rows = page.at("report").at("regime_rows");
+    const Json stored = read_json(regime / "findings.json").as_array()[0].at("regimes");
+    REQUIRE(rows.size() == 6);  // two findings at three values
+    for (std::size_t i = 0; i < 3; ++i) {
+      const std::string row = rows.as_array()[i].as_string();
+      CHECK_THAT(row, Catch::StartsWith(stored.as_array()[i].at("value").as_string()));
+      CHECK_THAT(row, Catch::Contains(stored.as_array()[i].at("verdict").as_string()));
+      CHECK_THAT(row, Catch::Contains("] p = "));
+    }
+  }
   SECTION("a run killed mid-line: the page says so and shows the rest") {
     const fs::path cut = tmp / "cut/quickstart" / run.filename();
     fs::create_directories(cut.parent_path());

@@ -252,3 +252,44 @@ TEST_CASE(
   CHECK_THAT(b.output, Catch::Contains("NOT EVALUATED"));
   CHECK_THAT(b.output, Catch::Contains("trial broken-s1 failed (on purpose"));
 }
+
+TEST_CASE("reproduce with a [regime]: each finding's verdict at each value, and where it holds",
+          "[study][regime]") {
+  // A 5x larger learning rate is ahead early in training and not once both have converged:
+  // the finding claims the first two epochs counts and must fail at the third.
+  TempDir tmp("ablate-regime");
+  const fs::path file = tmp / "regime.toml";
+  write_text(file, kRegimeStudy);
+  const auto r = run_ablate("reproduce " + file.string() + " -j 2 --out " + (tmp / "s").string());
+  INFO(r.output);
+  CHECK(r.exit_code == 3);  // the second finding fails: that is the answer
+  CHECK_THAT(r.output, Catch::Contains("found:   holds for train.epochs <= 3, fails above"));
+  const fs::path study = study_dir_of(r);
+  REQUIRE(fs::exists(study / "findings.json"));
+  const ablate::Json findings = read_json(study / "findings.json");
+  REQUIRE(findings.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const ablate::Json& f = findings.as_array()[i];
+    CHECK(f.at("verdict").as_string() == (i == 0 ? "HOLDS" : "FAILS"));
+    CHECK(f.at("found").as_string() == "holds for train.epochs <= 3, fails above");
+    REQUIRE(f.at("regimes").size() == 3);
+    const char* expected[] = {"HOLDS", "HOLDS", "FAILS"};
+    for (std::size_t k = 0; k < 3; ++k) {
+      const ablate::Json& at = f.at("regimes").as_array()[k];
+      CHECK(at.at("verdict").as_string() == expected[k]);
+      CHECK(at.at("figures").at("fast.test_accuracy").at("n").as_number() == 5);
+      const ablate::Json& c = at.at("comparisons").at("fast.test_accuracy - slow.test_accuracy");
+      CHECK((c.at("ci95").as_array()[0].as_number() > 0.05) == (k < 2));
+    }
+  }
+  CHECK(findings.as_array()[0].at("claimed").as_string() ==
+        "holds for train.epochs <= 3, fails above");
+  CHECK(findings.as_array()[1].at("claimed").as_string() == "holds for every train.epochs tried");
+  CHECK(findings.as_array()[0].at("regime_key").as_string() == "train.epochs");
+  // The manifest keeps the regime: the study reads back the same (status, report, resume).
+  const auto reopened = ablate::study::open_study(study).study;
+  REQUIRE(reopened.regime);
+  CHECK(reopened.regime->values == std::vector<std::string>{"1", "3", "30"});
+  CHECK(reopened.expectations[0].holds_for == std::vector<std::string>{"1", "3"});
+  CHECK(reopened.trials.size() == 30);
+}

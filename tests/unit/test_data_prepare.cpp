@@ -212,6 +212,31 @@ TEST_CASE("a shifted validation or test split is measured and warned about", "[d
   CHECK(lenient.label_shift == Approx(0.5));
 }
 
+TEST_CASE("val_rows = sorted_tail takes the largest labels out of training, and is warned about",
+          "[data]") {
+  // Four balanced classes of 10: a validation of 10 rows from the label-sorted tail is class 3.
+  const Source source = make_source("sorted", {10, 10, 10, 10});
+  const PreparedData data = prepare_data(
+      {source}, split_with({{"val_fraction", 0.25}, {"val_rows", std::string("sorted_tail")}}),
+      tasks_with(), 7);
+  const Task& task = data.tasks.front();
+  CHECK(task.val.y == std::vector<std::int32_t>(10, 3));
+  CHECK(std::count(task.train.y.begin(), task.train.y.end(), 3) == 0);
+  CHECK(task.train.size() == 30);
+  CHECK(data.label_shift == Approx(1.0));  // disjoint label sets
+  REQUIRE_FALSE(data.warnings.empty());
+  CHECK_THAT(data.warnings[0], Catch::Contains("validation labels") &&
+                                   Catch::Contains("sorted_tail"));
+  // Every row once: the split is a partition of the pool, whatever the seed.
+  std::set<float> all = ids(task.train);
+  for (float id : ids(task.val)) CHECK(all.insert(id).second);
+  CHECK(all.size() == 40);
+  const PreparedData again = prepare_data(
+      {source}, split_with({{"val_fraction", 0.25}, {"val_rows", std::string("sorted_tail")}}),
+      tasks_with(), 8);
+  check_same(task, again.tasks.front());  // no draw: the seed changes nothing
+}
+
 TEST_CASE("label_distance is the total-variation distance", "[data]") {
   const std::vector<std::int32_t> a = {0, 0, 1, 1}, b = {0, 0, 0, 2};
   CHECK(label_distance(a, a, 3) == 0.0);

@@ -65,6 +65,25 @@ TEST_CASE("fixed_experts: gradients match finite differences", "[research][exper
                                             {{"target", std::string("gate")}, {"beta", 0.3}});
     CHECK(check_gradients(*model, batch, {entropy}) > 60);
   }
+  SECTION("noisy top-2 gating with load balancing (the noise fixed by the rng)") {
+    auto values = base;
+    values["top_k"] = std::int64_t{2};
+    values["balance"] = 0.5;
+    values["gate_noise"] = 1.0;
+    auto model = build_model("fixed_experts", values, shape_of(5, 3));
+    CHECK(check_gradients(*model, batch) > 60);
+    // Noise while training only: evaluation's gate is the softmax of the clean logits.
+    Rng a(1), b(2);
+    model->forward(batch.x, Mode::train, a);
+    const Matrix noisy_a = model->distribution("gate")->probs;
+    model->forward(batch.x, Mode::train, b);
+    const Matrix noisy_b = model->distribution("gate")->probs;
+    CHECK_FALSE(noisy_a.isApprox(noisy_b));
+    model->forward(batch.x, Mode::eval, a);
+    const Matrix clean_a = model->distribution("gate")->probs;
+    model->forward(batch.x, Mode::eval, b);
+    CHECK(model->distribution("gate")->probs == clean_a);
+  }
   SECTION("growing: experts not yet added have no gradient") {
     auto values = base;
     values["experts"] = std::int64_t{4};

@@ -329,3 +329,66 @@ TEST_CASE("ablate check validates arms and exits 2 at the arm's file:line", "[st
   CHECK_THAT(result.output, Contains(at(dir / "bad.toml", text, "0, \"topology.widths")) &&
                                 Contains("arm 'deep'"));
 }
+
+TEST_CASE("plan: a [regime] runs every arm at each of its values, values outermost",
+          "[study][plan][regime]") {
+  cfgtest::TempDir dir;
+  const auto file = dir.write(
+      "regime.toml", experiment("[1, 2]", kArms + "holds_for = [2]\n"
+                                                  "\n[regime]\nkey = \"train.epochs\"\n"
+                                                  "values = [2, 3]\n"));
+  const Study study = reproduce(file);
+  REQUIRE(study.regime);
+  CHECK(study.regime->key == "train.epochs");
+  CHECK(study.regime->values == std::vector<std::string>{"2", "3"});
+  const std::string deep = ": topology.depth=4 topology.widths=[8, 8] train.epochs=";
+  CHECK(settings_of(study) ==
+        std::vector<std::string>{"base-r0-s1: train.epochs=2", "base-r0-s2: train.epochs=2",
+                                 "deep-r0-s1" + deep + "2", "deep-r0-s2" + deep + "2",
+                                 "base-r1-s1: train.epochs=3", "base-r1-s2: train.epochs=3",
+                                 "deep-r1-s1" + deep + "3", "deep-r1-s2" + deep + "3"});
+  CHECK(study.trials[0].group == "base train.epochs=2");
+  CHECK(study.trials[6].group == "deep train.epochs=3");
+  CHECK_THAT(study.trials[6].config, Contains("epochs = 3"));
+  REQUIRE(study.expectations.size() == 1);
+  CHECK(study.expectations[0].holds_for == std::vector<std::string>{"2"});
+}
+
+TEST_CASE("plan: [regime] and holds_for errors point at the file", "[study][plan][regime]") {
+  cfgtest::TempDir dir;
+  const std::string arm = "\n[[arm]]\nname = \"a\"\n";
+  const std::string expect = "\n[[expect]]\nfinding = \"f\"\ncheck = \"a.test_accuracy > 0\"\n";
+  SECTION("holds_for without a regime") {
+    const std::string text = experiment("[1]", arm + expect + "holds_for = [250]\n");
+    const auto file = dir.write("no_regime.toml", text);
+    const auto error = plan_error(file);
+    CHECK(error.where() == at(file, text, "250"));
+    CHECK_THAT(error.what(), Contains("has none"));
+  }
+  SECTION("holds_for naming a value the regime does not have") {
+    const std::string text = experiment(
+        "[1]", arm + expect + "holds_for = [5]\n\n[regime]\nkey = \"topology.depth\"\nvalues = [2, 3]\n");
+    const auto file = dir.write("value.toml", text);
+    const auto error = plan_error(file);
+    CHECK(error.where() == at(file, text, "5]"));
+    CHECK_THAT(error.what(), Contains("not a value of topology.depth; its values: 2, 3"));
+  }
+  SECTION("an arm setting the regime key, a value twice, no values, an unknown key") {
+    std::string text = experiment(
+        "[1]", "\n[[arm]]\nname = \"a\"\nset = { \"topology.depth\" = 4 }\n"
+               "\n[regime]\nkey = \"topology.depth\"\nvalues = [2, 3]\n");
+    auto file = dir.write("arm.toml", text);
+    CHECK(plan_error(file).where() == at(file, text, "4 }"));
+    CHECK_THAT(plan_error(file).what(), Contains("arm 'a' sets topology.depth, the [regime] key"));
+    text = experiment("[1]", arm + "\n[regime]\nkey = \"topology.depth\"\nvalues = [2, 2]\n");
+    file = dir.write("twice.toml", text);
+    CHECK_THAT(plan_error(file).what(), Contains("lists 2 twice"));
+    text = experiment("[1]", arm + "\n[regime]\nkey = \"topology.depth\"\n");
+    file = dir.write("none.toml", text);
+    CHECK_THAT(plan_error(file).what(), Contains("regime.values is required"));
+    text = experiment("[1]", arm + "\n[regime]\nkey = \"topology.dept\"\nvalues = [2]\n");
+    file = dir.write("key.toml", text);
+    CHECK_THAT(plan_error(file).what(),
+               Contains("at topology.dept = 2") && Contains("did you mean 'depth'?"));
+  }
+}

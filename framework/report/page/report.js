@@ -1285,8 +1285,33 @@
           h('th', null, h('code', { text: k })),
           h('td', { text: isObj(v) ? `${fmtFigure(k.split('.').pop(), v.mean)} ± ${fmtFigure(k.split('.').pop(), v.std)}` : fmtNum(v) }),
           h('td', { class: 'muted-text', text: isObj(v) && v.n != null ? `n = ${v.n}` : '' }))))) : null,
-        comparisonsView(f.comparisons));
+        comparisonsView(f.comparisons),
+        regimesView(f));
     }));
+  }
+
+  // findings.json of a study with a [regime]: where the finding was claimed and found to hold,
+  // and at each value its verdict and comparisons.
+  function regimesView(f) {
+    if (!Array.isArray(f.regimes) || !f.regimes.length) return null;
+    const names = isObj(f.regimes[0].comparisons) ? Object.keys(f.regimes[0].comparisons) : [];
+    const cell = (c) => {
+      if (!isObj(c) || typeof c.diff !== 'number') return '-';
+      const ci = Array.isArray(c.ci95) ? c.ci95 : [];
+      const num = (v) => (typeof v === 'number' ? fmtNum(v) : '-');
+      const p = typeof c.welch_p !== 'number' ? '-' : c.welch_p < 0.001 ? c.welch_p.toExponential(1) : c.welch_p.toFixed(3);
+      return `${c.diff > 0 ? '+' : ''}${num(c.diff)} [${num(ci[0])}, ${num(ci[1])}] p = ${p}`;
+    };
+    return h('div', { class: 'regimes' },
+      h('div', { class: 'regime-where', text: `claimed: ${f.claimed || '-'}` }),
+      f.found ? h('div', { class: 'regime-where', text: `found: ${f.found}` }) : null,
+      h('table', { class: 'kv compact regime-table' },
+        h('thead', null, h('tr', null, h('th', null, h('code', { text: f.regime_key || 'at' })), h('th', { text: 'verdict' }),
+          names.map((n) => h('th', null, h('code', { text: n }))))),
+        h('tbody', null, f.regimes.map((r) => h('tr', { class: 'regime-row' },
+          h('td', null, h('code', { text: String(r.value) })),
+          h('td', null, badge(String(r.verdict || '?'))),
+          names.map((n) => h('td', { text: cell(isObj(r.comparisons) ? r.comparisons[n] : null) })))))));
   }
 
   // findings.json `comparisons`: per pair of figures the check compares, the difference with
@@ -1661,7 +1686,8 @@
     }
     // What the page drew of the findings' statistics (one line per compared pair).
     const comparisons = [...document.querySelectorAll('.comparison')].map((e) => e.textContent);
-    return { sources, findings, trials, comparisons, errors: allErrors().map((e) => e.text) };
+    const regime_rows = [...document.querySelectorAll('.regime-row')].map((e) => e.textContent);
+    return { sources, findings, trials, comparisons, regime_rows, errors: allErrors().map((e) => e.text) };
   }
 
   function start() {

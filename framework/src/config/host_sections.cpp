@@ -30,6 +30,10 @@ std::vector<ParamSpec> split_section() {
       integer("n_train", 0, 0, kInf, "training samples kept after the split (0: all)"),
       integer("n_test", 0, 0, kInf, "test samples kept (0: all)"),
       flag("stratified", true, "keep the class proportions in every split"),
+      choice("val_rows", "drawn", {"drawn", "sorted_tail"},
+             "drawn: seeded, as split.stratified says; sorted_tail: the last rows of the pool "
+             "sorted by label, as x[-n:] of a label-sorted file takes them (a shifted split, to "
+             "measure what one costs)"),
       real("shift_warn", 0.05, 0, 1,
            "warn when the total-variation distance between train and val labels exceeds this"),
       real("synthetic_labels", 0, 0, 1,

@@ -19,6 +19,8 @@ const ParamSpec kArmName =
 const ParamSpec kArmDescription = text("description", "", "what the arm changes, and why");
 const ParamSpec kFinding = text("finding", std::nullopt, "the finding, as a sentence");
 const ParamSpec kCheck = text("check", std::nullopt, "a condition over arm.metric figures");
+const ParamSpec kRegimeKey =
+    text("key", std::nullopt, "the key whose values every arm is run at, as --set writes it");
 const ParamSpec kMode = choice("mode", "grid", {"grid", "zip", "random"},
                                "grid: every combination; zip: the i-th values together; random: "
                                "`trials` points drawn");
@@ -154,6 +156,44 @@ std::vector<ArmSection> read_arms(const toml::table& root) {
   return arms;
 }
 
+/// A non-empty list of distinct values, each as a Setting of `path`.
+std::vector<Setting> read_values(const toml::node& node, const std::string& key,
+                                 const std::string& path, const std::string& what) {
+  const toml::array* values = node.as_array();
+  if (!values || values->empty())
+    throw ConfigError(key + ": expected a non-empty list of " + what + ", got " +
+                          describe_node(node),
+                      location_of(node).str());
+  std::vector<Setting> out;
+  for (const toml::node& value : *values) {
+    Setting setting{path, toml_text(value), location_of(value)};
+    for (const Setting& earlier : out)
+      if (earlier.value == setting.value)
+        throw ConfigError(key + " lists " + setting.value + " twice", setting.where.str());
+    out.push_back(std::move(setting));
+  }
+  return out;
+}
+
+std::optional<RegimeSection> read_regime(const toml::table& root) {
+  const toml::node* node = root.get("regime");
+  if (!node) return std::nullopt;
+  const Location where = location_of(root.find("regime")->first.source());
+  const toml::table& table = require_table(*node, "regime", "a table [regime]");
+  check_known_keys(table, {"key", "values"}, "regime", "[regime]");
+  RegimeSection regime;
+  regime.where = where;
+  regime.path = read_string(table, kRegimeKey, "regime", where);
+  check_path({regime.path, "", location_of(*table.get("key"))}, "[regime]");
+  const toml::node* values = table.get("values");
+  if (!values)
+    throw ConfigError("regime.values is required: the values of " + regime.path +
+                          " to run every arm at, e.g. values = [250, 1000, 4000]",
+                      where.str());
+  regime.values = read_values(*values, "regime.values", regime.path, "values of " + regime.path);
+  return regime;
+}
+
 std::vector<ExpectSection> read_expectations(const toml::table& root) {
   std::vector<ExpectSection> expectations;
   const toml::array* array = array_of_tables(root, "expect");
@@ -162,11 +202,13 @@ std::vector<ExpectSection> read_expectations(const toml::table& root) {
     const toml::table& table = *array->get(i)->as_table();
     const std::string prefix = "expect[" + std::to_string(i) + "]";
     const Location where = location_of(table);
-    check_known_keys(table, {"finding", "check"}, prefix, "[[expect]]");
+    check_known_keys(table, {"finding", "check", "holds_for"}, prefix, "[[expect]]");
     ExpectSection expect;
     expect.finding = read_string(table, kFinding, prefix, where);
     expect.check = read_string(table, kCheck, prefix, where);
     expect.where = location_of(*table.get("check"));
+    if (const toml::node* holds_for = table.get("holds_for"))
+      expect.holds_for = read_values(*holds_for, prefix + ".holds_for", "", "[regime] values");
     expectations.push_back(std::move(expect));
   }
   return expectations;
@@ -269,7 +311,32 @@ std::optional<SweepSection> read_sweep(const toml::table& root) {
 }  // namespace
 
 StudySections read_study_sections(const toml::table& root) {
-  return {read_arms(root), read_expectations(root), read_sweep(root)};
+  StudySections sections{read_arms(root), read_expectations(root), read_sweep(root),
+                         read_regime(root)};
+  for (const ExpectSection& expect : sections.expectations) {
+    if (!expect.holds_for) continue;
+    if (!sections.regime)
+      throw ConfigError("holds_for names values of a [regime], and this file has none: add "
+                        "[regime] key = \"...\" values = [...], or drop holds_for",
+                        expect.holds_for->front().where.str());
+    for (const Setting& value : *expect.holds_for) {
+      std::vector<std::string> valid;
+      for (const Setting& v : sections.regime->values) valid.push_back(v.value);
+      if (std::find(valid.begin(), valid.end(), value.value) == valid.end())
+        throw ConfigError("holds_for lists " + value.value + ", which is not a value of " +
+                              sections.regime->path + "; its values: " + join(valid),
+                          value.where.str());
+    }
+  }
+  if (sections.regime)
+    for (const ArmSection& arm : sections.arms)
+      for (const Setting& setting : arm.settings)
+        if (setting.path == sections.regime->path)
+          throw ConfigError("arm '" + arm.name + "' sets " + setting.path +
+                                ", the [regime] key: the regime runs every arm at each of its "
+                                "values",
+                            setting.where.str());
+  return sections;
 }
 
 std::string toml_text(const toml::node& node) {

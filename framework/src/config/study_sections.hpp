@@ -1,6 +1,6 @@
 #pragma once
 // The sections of a stored experiment that plan studies instead of configuring one run:
-// [[arm]], [[expect]] and [sweep]. Read here, their shape checked with the rest of the file
+// [[arm]], [[expect]], [regime] and [sweep]. Read here, their shape checked with the rest of the file
 // (config/validate.cpp); planned into trials in study/plan.cpp. They never reach a run's
 // resolved config.
 #include <toml++/toml.h>
@@ -14,7 +14,7 @@
 
 namespace ablate {
 
-inline constexpr const char* kStudySections[] = {"arm", "expect", "sweep"};
+inline constexpr const char* kStudySections[] = {"arm", "expect", "regime", "sweep"};
 
 /// One key an arm or a sweep point sets: a --set path, its value as TOML text, and where the
 /// file writes it (errors in the value are reported there).
@@ -35,6 +35,17 @@ struct ExpectSection {
   std::string finding;
   std::string check;  // as written; parsed by study::parse_check
   Location where;     // the check's value
+  /// The [regime] values the finding claims to hold at (it should fail at the others); none
+  /// written: all of them.
+  std::optional<std::vector<Setting>> holds_for;
+};
+
+/// [regime]: one key a reproduction repeats every arm at, each of its values, so that each
+/// finding says where it holds ("holds for split.n_train <= 1000, fails above").
+struct RegimeSection {
+  std::string path;             // a --set path: "split.n_train"
+  std::vector<Setting> values;  // in file order, distinct
+  Location where;               // the [regime] table
 };
 
 /// A random sweep's range for one key, drawn uniformly (in log space when `log`).
@@ -62,11 +73,13 @@ struct StudySections {
   std::vector<ArmSection> arms;
   std::vector<ExpectSection> expectations;
   std::optional<SweepSection> sweep;
+  std::optional<RegimeSection> regime;
 };
 
 /// The study sections of a merged experiment document. ConfigError (file:line:col) for any
 /// wrong shape: unknown keys (with "did you mean"), wrong types, duplicate arm names, a range
-/// outside a random sweep, zip lists of different lengths.
+/// outside a random sweep, zip lists of different lengths, a holds_for value that is no [regime]
+/// value.
 StudySections read_study_sections(const toml::table& root);
 
 /// A TOML value written back as TOML text, the form an override takes: 0.1, [64, 64], "adam".

@@ -17,7 +17,23 @@ struct SplitOptions {
   double val_fraction = 0;
   std::size_t n_train = 0, n_test = 0;  // 0: all
   bool stratified = true;
+  bool sorted_tail = false;  // split.val_rows = "sorted_tail"
 };
+
+/// The last `count` rows of the pool in label order (stable): what x[-n:] takes from a file
+/// sorted by label. The validation labels are then the largest ones, missing from training.
+RowSplit sorted_tail(const std::vector<std::int32_t>& labels, std::size_t count) {
+  std::vector<std::size_t> order(labels.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return labels[a] < labels[b]; });
+  RowSplit split;
+  split.picked.assign(order.end() - static_cast<std::ptrdiff_t>(count), order.end());
+  split.rest.assign(order.begin(), order.end() - static_cast<std::ptrdiff_t>(count));
+  std::sort(split.picked.begin(), split.picked.end());
+  std::sort(split.rest.begin(), split.rest.end());
+  return split;
+}
 
 struct SplitSource {
   std::string name;
@@ -87,7 +103,9 @@ SplitSource split_source(Source source, const SplitOptions& options, std::uint64
   const auto val_count = static_cast<std::size_t>(
       std::llround(options.val_fraction * static_cast<double>(source.train.size())));
   Rng val_rng = Rng::stream(seed, "split.val", index);
-  RowSplit val = pick_rows(source.train.y, val_count, val_rng, options.stratified);
+  RowSplit val = options.sorted_tail
+                     ? sorted_tail(source.train.y, val_count)
+                     : pick_rows(source.train.y, val_count, val_rng, options.stratified);
   const auto train_rows =
       subsample(val.rest, source.train.y, options.n_train, Rng::stream(seed, "split.train", index),
                 options.stratified, prefix + "n_train");
@@ -307,6 +325,7 @@ PreparedData prepare_data(std::vector<Source> sources, const Params& split, cons
   options.n_train = static_cast<std::size_t>(std::max<std::int64_t>(0, split.integer("n_train")));
   options.n_test = static_cast<std::size_t>(std::max<std::int64_t>(0, split.integer("n_test")));
   options.stratified = split.boolean("stratified");
+  options.sorted_tail = split.string("val_rows") == "sorted_tail";
 
   std::vector<SplitSource> split_sources;
   for (std::size_t i = 0; i < sources.size(); ++i)
@@ -328,7 +347,10 @@ PreparedData prepare_data(std::vector<Source> sources, const Params& split, cons
             "distance {:.3f} > split.shift_warn = {}); accuracy measured on them may mislead: {}",
             task.name, which, distance, threshold, remedy));
     };
-    check(task.val, "validation", "use split.stratified = true or a larger split.val_fraction");
+    check(task.val, "validation",
+          options.sorted_tail ? "split.val_rows = \"sorted_tail\" takes the largest labels; use "
+                                "\"drawn\" (the default)"
+                              : "use split.stratified = true or a larger split.val_fraction");
     check(task.test, "test",
           "use split.stratified = true or split.n_test = 0; if the dataset's own test pool is "
           "skewed, report per-class accuracy");

@@ -148,15 +148,32 @@ class Planner {
     Study study = start(StudyKind::reproduce);
     std::map<std::string, std::vector<std::string>> figures_of;
     std::vector<std::string> arm_names;
-    for (const ArmSection& arm : sections_.arms) {
-      const Experiment first =
-          add_group(study, {arm.name, "arm '" + arm.name + "'", arm.name, arm.settings});
-      figures_of[arm.name] = figures_reported(first);
-      arm_names.push_back(arm.name);
+    if (const auto& regime = sections_.regime) {
+      study.regime = Regime{regime->path, {}};
+      for (const Setting& value : regime->values) study.regime->values.push_back(value.value);
     }
+    // Regime values outermost: each value's arms side by side, as a reader compares them.
+    const std::size_t values = study.regime ? study.regime->values.size() : 1;
+    for (std::size_t r = 0; r < values; ++r)
+      for (const ArmSection& arm : sections_.arms) {
+        Group group{arm.name, "arm '" + arm.name + "'", arm.name, arm.settings};
+        if (study.regime) {
+          group.name = study.regime->group(arm.name, r);
+          group.label += " at " + study.regime->key + " = " + study.regime->values[r];
+          group.id += "-r" + std::to_string(r);
+          group.settings.push_back(sections_.regime->values[r]);
+        }
+        const Experiment first = add_group(study, group);
+        if (r == 0) {
+          figures_of[arm.name] = figures_reported(first);
+          arm_names.push_back(arm.name);
+        }
+      }
     for (const ExpectSection& expect : sections_.expectations) {
       Expectation expectation{expect.finding, expect.check, parse_check(expect.check, expect.where),
-                              expect.where};
+                              expect.where, {}};
+      if (expect.holds_for)
+        for (const Setting& value : *expect.holds_for) expectation.holds_for.push_back(value.value);
       for (const FigureRef& figure : expectation.check.figures())
         check_figure(expect, figure, arm_names, figures_of);
       study.expectations.push_back(std::move(expectation));

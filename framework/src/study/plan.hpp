@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,17 @@ struct Expectation {
   std::string text;  // the check as written
   Check check;
   Location where;
+  std::vector<std::string> holds_for;  // the regime values it claims; empty: all
+};
+
+/// [regime]: every arm runs at each value of one key; findings are checked at each.
+struct Regime {
+  std::string key;                  // "split.n_train"
+  std::vector<std::string> values;  // as TOML text: "250", "0.1"
+  /// The group of `arm`'s trials at value i: "plain split.n_train=250".
+  std::string group(const std::string& arm, std::size_t i) const {
+    return arm + " " + key + "=" + values.at(i);
+  }
 };
 
 enum class StudyKind { reproduce, sweep };
@@ -92,9 +104,11 @@ struct Study {
   std::vector<std::string> parameters;     // keys the trials vary (results.csv columns), seed aside
   std::vector<Trial> trials;               // groups in file order, seeds inner
   std::vector<Expectation> expectations;   // reproduce only
+  std::optional<Regime> regime;            // reproduce only: groups are Regime::group names
 };
 
-/// The arms x seeds of `file` (overrides apply to every arm). ConfigError when the file has no
+/// The arms x seeds of `file`, at each [regime] value if it has one (overrides apply to every
+/// arm). ConfigError when the file has no
 /// [[arm]], when an arm sets an unknown key or a bad value, when a check names an unknown arm or
 /// a metric no plugin of that arm reports.
 Study plan_reproduce(const std::filesystem::path& file, const std::vector<Override>& overrides,

@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
+
+#include "config/suggest.hpp"
 
 namespace ablate::study {
 namespace {
@@ -221,108 +224,219 @@ const char* to_string(Verdict verdict) {
   return "NOT EVALUATED";
 }
 
+namespace {
+
+/// One expectation over the trials whose group `group_of(arm)` names for each arm it reads.
+FindingResult evaluate_at(const Expectation& expectation, const std::vector<TrialOutcome>& outcomes,
+                          const std::function<std::string(const std::string&)>& group_of) {
+  FindingResult result{expectation.finding, expectation.text, Verdict::unevaluated, {}, {}, {}};
+  std::map<std::string, std::vector<double>> seeds;  // complete figures only
+  std::vector<std::string> missing;
+  for (const FigureRef& figure : expectation.check.figures()) {
+    const std::string group = group_of(figure.arm);
+    std::vector<double> values;
+    bool complete = true;
+    for (const TrialOutcome& o : outcomes) {
+      if (o.trial->group != group) continue;
+      const auto figures = summary_figures(o.summary);
+      const auto it = figures.find(figure.metric);
+      if (o.status.status != "ok") {
+        missing.push_back("trial " + o.trial->id + " " + o.status.status +
+                          (o.status.reason.empty() ? "" : " (" + o.status.reason + ")"));
+        complete = false;
+      } else if (it == figures.end()) {
+        missing.push_back("trial " + o.trial->id + " reports no " + figure.metric);
+        complete = false;
+      } else {
+        values.push_back(it->second);
+      }
+    }
+    if (values.empty() && complete) {
+      missing.push_back("arm " + figure.arm + " has no trials");
+      complete = false;
+    }
+    const MeanStd stats = mean_std(values);
+    result.figures.emplace_back(figure.str(), stats);
+    if (complete) seeds[figure.str()] = std::move(values);
+  }
+  if (missing.empty()) {
+    const bool holds = expectation.check.holds(
+        [&](const FigureRef& f) -> std::vector<double> { return seeds.at(f.str()); });
+    result.verdict = holds ? Verdict::holds : Verdict::fails;
+    for (const auto& [a, b] : expectation.check.pairs())
+      result.comparisons.emplace_back(a.str() + " - " + b.str(),
+                                      compare_means(seeds.at(a.str()), seeds.at(b.str())));
+  } else {
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+    for (const auto& m : missing) result.why += (result.why.empty() ? "" : "; ") + m;
+  }
+  return result;
+}
+
+}  // namespace
+
+std::string where_it_holds(const Regime& regime, const std::vector<bool>& held) {
+  std::vector<std::string> yes, no;
+  for (std::size_t i = 0; i < held.size(); ++i) (held[i] ? yes : no).push_back(regime.values[i]);
+  if (no.empty()) return "holds for every " + regime.key + " tried";
+  if (yes.empty()) return "holds for no " + regime.key + " tried";
+  // Numbers in increasing order, the holding ones at one end: a threshold.
+  bool increasing = true;
+  double last = -INFINITY;
+  for (const std::string& v : regime.values) {
+    char* end = nullptr;
+    const double x = std::strtod(v.c_str(), &end);
+    increasing &= end == v.c_str() + v.size() && x > last;
+    last = x;
+  }
+  const auto first_fail = std::find(held.begin(), held.end(), false);
+  const auto first_hold = std::find(held.begin(), held.end(), true);
+  if (increasing && std::find(first_fail, held.end(), true) == held.end())
+    return "holds for " + regime.key + " <= " + regime.values[first_fail - held.begin() - 1] +
+           ", fails above";
+  if (increasing && std::find(first_hold, held.end(), false) == held.end())
+    return "holds for " + regime.key + " >= " + regime.values[first_hold - held.begin()] +
+           ", fails below";
+  return "holds for " + regime.key + " in {" + join(yes) + "}, fails for {" + join(no) + "}";
+}
+
 std::vector<FindingResult> evaluate_findings(const Study& study,
                                              const std::vector<TrialOutcome>& outcomes) {
   std::vector<FindingResult> results;
   for (const Expectation& expectation : study.expectations) {
-    FindingResult result{expectation.finding, expectation.text, Verdict::unevaluated, {}, {}, {}};
-    std::map<std::string, std::vector<double>> seeds;  // complete figures only
-    std::vector<std::string> missing;
-    for (const FigureRef& figure : expectation.check.figures()) {
-      std::vector<double> values;
-      bool complete = true;
-      for (const TrialOutcome& o : outcomes) {
-        if (o.trial->group != figure.arm) continue;
-        const auto figures = summary_figures(o.summary);
-        const auto it = figures.find(figure.metric);
-        if (o.status.status != "ok") {
-          missing.push_back("trial " + o.trial->id + " " + o.status.status +
-                            (o.status.reason.empty() ? "" : " (" + o.status.reason + ")"));
-          complete = false;
-        } else if (it == figures.end()) {
-          missing.push_back("trial " + o.trial->id + " reports no " + figure.metric);
-          complete = false;
-        } else {
-          values.push_back(it->second);
-        }
-      }
-      if (values.empty() && complete) {
-        missing.push_back("arm " + figure.arm + " has no trials");
-        complete = false;
-      }
-      const MeanStd stats = mean_std(values);
-      result.figures.emplace_back(figure.str(), stats);
-      if (complete) seeds[figure.str()] = std::move(values);
+    if (!study.regime) {
+      results.push_back(evaluate_at(expectation, outcomes, [](const std::string& arm) { return arm; }));
+      continue;
     }
-    if (missing.empty()) {
-      const bool holds = expectation.check.holds(
-          [&](const FigureRef& f) -> std::vector<double> { return seeds.at(f.str()); });
-      result.verdict = holds ? Verdict::holds : Verdict::fails;
-      for (const auto& [a, b] : expectation.check.pairs())
-        result.comparisons.emplace_back(a.str() + " - " + b.str(),
-                                        compare_means(seeds.at(a.str()), seeds.at(b.str())));
-    } else {
-      std::sort(missing.begin(), missing.end());
-      missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
-      for (const auto& m : missing) result.why += (result.why.empty() ? "" : "; ") + m;
+    // At each regime value; the finding HOLDS when it holds exactly where it claims to.
+    const Regime& regime = *study.regime;
+    FindingResult result{expectation.finding, expectation.text, Verdict::unevaluated, {}, {}, {}};
+    result.regime_key = regime.key;
+    std::vector<bool> held;
+    for (std::size_t i = 0; i < regime.values.size(); ++i) {
+      FindingResult at = evaluate_at(expectation, outcomes, [&](const std::string& arm) {
+        return regime.group(arm, i);
+      });
+      at.regime_value = regime.values[i];
+      if (!at.why.empty())
+        result.why += (result.why.empty() ? "" : "; ") + regime.key + " = " + at.regime_value +
+                      ": " + at.why;
+      held.push_back(at.verdict == Verdict::holds);
+      result.regimes.push_back(std::move(at));
+    }
+    const std::vector<std::string>& claimed =
+        expectation.holds_for.empty() ? regime.values : expectation.holds_for;
+    std::vector<bool> expected;
+    for (const std::string& v : regime.values)
+      expected.push_back(std::find(claimed.begin(), claimed.end(), v) != claimed.end());
+    result.claimed = where_it_holds(regime, expected);
+    if (result.why.empty()) {
+      result.found = where_it_holds(regime, held);
+      result.verdict = held == expected ? Verdict::holds : Verdict::fails;
     }
     results.push_back(std::move(result));
   }
   return results;
 }
 
+namespace {
+
+void append_indented(std::string& out, const std::string& table) {
+  for (std::size_t start = 0; start < table.size();) {
+    const std::size_t end = table.find('\n', start);
+    out += "    " + table.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
 std::string findings_text(const std::vector<FindingResult>& findings) {
   std::string out;
   for (const FindingResult& f : findings) {
     out += fmt::format("{:<13}  {}\n  check: {}\n", to_string(f.verdict), f.finding, f.check);
-    std::vector<std::vector<std::string>> rows{{"figure", "mean ± std over seeds", "seeds"}};
-    for (const auto& [name, stats] : f.figures)
-      rows.push_back({name, stats.str(), std::to_string(stats.n)});
-    std::string table = aligned_table(rows);
-    for (std::size_t start = 0; start < table.size();) {
-      const std::size_t end = table.find('\n', start);
-      out += "    " + table.substr(start, end - start) + "\n";
-      start = end + 1;
+    if (!f.regimes.empty()) {
+      // Where it holds: the regime against the verdict, each figure and each comparison.
+      out += "  claimed: " + f.claimed + "\n";
+      if (!f.found.empty()) out += "  found:   " + f.found + "\n";
+      std::vector<std::vector<std::string>> rows{{f.regime_key, "verdict"}};
+      for (const auto& [name, stats] : f.regimes.front().figures) rows[0].push_back(name);
+      for (const auto& [name, c] : f.regimes.front().comparisons) rows[0].push_back(name);
+      for (const FindingResult& at : f.regimes) {
+        std::vector<std::string> row{at.regime_value, to_string(at.verdict)};
+        for (const auto& [name, stats] : at.figures) row.push_back(stats.str());
+        for (const auto& [name, c] : at.comparisons) row.push_back(c.short_str());
+        rows.push_back(std::move(row));
+      }
+      append_indented(out, aligned_table(rows));
+    } else {
+      std::vector<std::vector<std::string>> rows{{"figure", "mean ± std over seeds", "seeds"}};
+      for (const auto& [name, stats] : f.figures)
+        rows.push_back({name, stats.str(), std::to_string(stats.n)});
+      append_indented(out, aligned_table(rows));
+      for (const auto& [name, c] : f.comparisons) out += "    " + name + " = " + c.str() + "\n";
     }
-    for (const auto& [name, c] : f.comparisons) out += "    " + name + " = " + c.str() + "\n";
     if (!f.why.empty()) out += "  not evaluated: " + f.why + "\n";
     out += "\n";
   }
   return out;
 }
 
+namespace {
+
+/// A finding's verdict, figures and comparisons (at one regime value, or overall).
+Json finding_json(const FindingResult& f) {
+  Json j = Json::object();
+  j["verdict"] = to_string(f.verdict);
+  if (!f.why.empty()) j["why"] = f.why;
+  Json figures = Json::object();
+  for (const auto& [name, stats] : f.figures) {
+    Json s = Json::object();
+    s["mean"] = stats.mean;
+    s["std"] = stats.std;
+    s["n"] = stats.n;
+    figures[name] = std::move(s);
+  }
+  j["figures"] = std::move(figures);
+  if (!f.comparisons.empty()) {
+    Json comparisons = Json::object();
+    for (const auto& [name, c] : f.comparisons) {
+      Json s = Json::object();
+      s["diff"] = c.diff;
+      Json interval = Json::array();
+      interval.push_back(c.lo);
+      interval.push_back(c.hi);
+      s["ci95"] = std::move(interval);
+      s["welch_p"] = c.p;
+      s["cohen_d"] = c.cohen_d;
+      s["df"] = c.df;
+      comparisons[name] = std::move(s);
+    }
+    j["comparisons"] = std::move(comparisons);
+  }
+  return j;
+}
+
+}  // namespace
+
 Json findings_json(const std::vector<FindingResult>& findings) {
   Json out = Json::array();
   for (const FindingResult& f : findings) {
-    Json j = Json::object();
+    Json j = finding_json(f);
     j["finding"] = f.finding;
     j["check"] = f.check;
-    j["verdict"] = to_string(f.verdict);
-    if (!f.why.empty()) j["why"] = f.why;
-    Json figures = Json::object();
-    for (const auto& [name, stats] : f.figures) {
-      Json s = Json::object();
-      s["mean"] = stats.mean;
-      s["std"] = stats.std;
-      s["n"] = stats.n;
-      figures[name] = std::move(s);
-    }
-    j["figures"] = std::move(figures);
-    if (!f.comparisons.empty()) {
-      Json comparisons = Json::object();
-      for (const auto& [name, c] : f.comparisons) {
-        Json s = Json::object();
-        s["diff"] = c.diff;
-        Json interval = Json::array();
-        interval.push_back(c.lo);
-        interval.push_back(c.hi);
-        s["ci95"] = std::move(interval);
-        s["welch_p"] = c.p;
-        s["cohen_d"] = c.cohen_d;
-        s["df"] = c.df;
-        comparisons[name] = std::move(s);
+    if (!f.regimes.empty()) {
+      j["regime_key"] = f.regime_key;
+      j["claimed"] = f.claimed;
+      if (!f.found.empty()) j["found"] = f.found;
+      Json regimes = Json::array();
+      for (const FindingResult& at : f.regimes) {
+        Json r = finding_json(at);
+        r["value"] = at.regime_value;
+        regimes.push_back(std::move(r));
       }
-      j["comparisons"] = std::move(comparisons);
+      j["regimes"] = std::move(regimes);
     }
     out.push_back(std::move(j));
   }

@@ -68,7 +68,17 @@ struct FindingResult {
   std::vector<std::pair<std::string, MeanStd>> figures;  // "arm.metric" over the arm's seeds
   /// For each pair of figures the check compares: "a.x - b.x" and the statistics of it.
   std::vector<std::pair<std::string, Comparison>> comparisons;
+  // With a [regime]: the finding at each value (regime_value set; figures and comparisons
+  // there), where it claims to hold and where it was found to ("holds for k <= 1000, fails
+  // above"). It HOLDS when the two agree.
+  std::string regime_key, regime_value;
+  std::vector<FindingResult> regimes;
+  std::string claimed, found;
 };
+
+/// "holds for k <= 1000, fails above", "holds for k in {a, c}, fails for {b}", "holds for every
+/// k tried": where along the regime's values (`held[i]` at values[i]) a finding held.
+std::string where_it_holds(const Regime& regime, const std::vector<bool>& held);
 
 /// Each expectation checked against the arms' figures (a figure = the mean over the arm's
 /// seeds; diff_ci95, welch_p and cohen_d read the seeds' values). A figure needs every trial of its arm ok and reporting the metric; otherwise the

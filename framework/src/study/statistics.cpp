@@ -49,11 +49,21 @@ Comparison compare_means(const std::vector<double>& a, const std::vector<double>
   return c;
 }
 
+namespace {
+std::string p_text(double p) {
+  return p < 0.001 ? fmt::format("{:.1e}", p) : fmt::format("{:.3f}", p);
+}
+}  // namespace
+
 std::string Comparison::str() const {
   if (std::isnan(diff)) return "-";
-  const auto p_text = p < 0.001 ? fmt::format("{:.1e}", p) : fmt::format("{:.3f}", p);
   return fmt::format("{:+.4f} [{:.4f}, {:.4f}] 95% CI, Welch p = {}, d = {:.2f}", diff, lo, hi,
-                     p_text, cohen_d);
+                     p_text(p), cohen_d);
+}
+
+std::string Comparison::short_str() const {
+  if (std::isnan(diff)) return "-";
+  return fmt::format("{:+.4f} [{:.4f}, {:.4f}] p = {}", diff, lo, hi, p_text(p));
 }
 
 }  // namespace ablate::study

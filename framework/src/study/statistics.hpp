@@ -16,6 +16,8 @@ struct Comparison {
   std::size_t na = 0, nb = 0;
   /// "+0.0123 [0.0050, 0.0196] 95% CI, Welch p = 0.004, d = 2.10"; "-" when undefined.
   std::string str() const;
+  /// "+0.0123 [0.0050, 0.0196] p = 0.004": for a table cell.
+  std::string short_str() const;
 };
 
 /// NaN throughout when either side has fewer than 2 values. Two constant sides: the interval is

@@ -70,9 +70,16 @@ Json manifest_json(const StudyDir& dir, const std::vector<std::string>& command)
       where["line"] = e.where.line;
       where["column"] = e.where.column;
       x["where"] = std::move(where);
+      if (!e.holds_for.empty()) x["holds_for"] = strings(e.holds_for);
       expectations.push_back(std::move(x));
     }
     m["expectations"] = std::move(expectations);
+    if (study.regime) {
+      Json regime = Json::object();
+      regime["key"] = study.regime->key;
+      regime["values"] = strings(study.regime->values);
+      m["regime"] = std::move(regime);
+    }
   }
   return m;
 }
@@ -164,8 +171,15 @@ StudyDir open_study(const fs::path& path) {
       e.where = {where.at("file").as_string(), static_cast<int>(where.at("line").as_integer()),
                  static_cast<int>(where.at("column").as_integer())};
       e.check = parse_check(e.text, e.where);
+      if (const Json* holds_for = x.find("holds_for"))
+        for (const Json& v : holds_for->as_array()) e.holds_for.push_back(v.as_string());
       study.expectations.push_back(std::move(e));
     }
+  if (const Json* regime = m.find("regime")) {
+    study.regime = Regime{regime->at("key").as_string(), {}};
+    for (const Json& v : regime->at("values").as_array())
+      study.regime->values.push_back(v.as_string());
+  }
   return dir;
 }
 

@@ -7,7 +7,10 @@
 // gate still learns from the task loss). Load balancing: Fedus et al. 2021, "Switch
 // Transformers" (JMLR 23): alpha * N * sum_i f_i P_i, f_i the share of rows whose chosen experts
 // include i (divided by k), P_i the mean gate probability of i, N the active experts; returned by
-// auxiliary_loss() and its gradient (through P only) included in backward().
+// auxiliary_loss() and its gradient (through P only) included in backward(). Noisy gating
+// (Shazeer et al. 2017): while training, N(0, gate_noise^2) is added to each gate logit before
+// the softmax and the top-k choice, so that experts the gate ranks close get rows in turn; the
+// noise scale is fixed here (Shazeer et al. learn one per expert). Evaluation is noise-free.
 // Per-task gates over shared experts are the seeds' phase 7c plan and `grow` the dynamic arm of
 // phase 7b (/work/shared/seeds/000 and 001: 69.80% with 12 fixed experts, 60.61% grown).
 //
@@ -42,6 +45,7 @@ struct ExpertsConfig {
   bool task_gates = false;
   bool task_heads = false;
   double balance = 0;  // alpha of the load-balancing loss; 0: off
+  double gate_noise = 0;  // std of the noise on the gate logits while training; 0: off
   bool grow = false;
   int grow_start = 1;
   int grow_every = 1;
@@ -108,6 +112,7 @@ class FixedExperts final : public GradientModel {
     reserved_ = max_batch;
     const int k = config_.experts;
     probs_.setZero(max_batch, k);
+    noisy_.setZero(max_batch, k);
     weights_.setZero(max_batch, k);
     selected_.setZero(max_batch, k);
     gate_grad_.setZero(max_batch, k);
@@ -136,7 +141,16 @@ class FixedExperts final : public GradientModel {
     nn::Dense& gate = gates_[static_cast<std::size_t>(gate_in_use_)];
     gate.forward(x);
     const int a = active_;
-    nn::softmax(gate.output().leftCols(a), probs_.topRows(n).leftCols(a));
+    if (mode == Mode::train && config_.gate_noise > 0) {
+      auto noisy = noisy_.topRows(n).leftCols(a);
+      noisy = gate.output().leftCols(a);
+      for (int r = 0; r < n; ++r)
+        for (int i = 0; i < a; ++i)
+          noisy(r, i) += static_cast<float>(config_.gate_noise * rng.normal());
+      nn::softmax(noisy, probs_.topRows(n).leftCols(a));
+    } else {
+      nn::softmax(gate.output().leftCols(a), probs_.topRows(n).leftCols(a));
+    }
     probs_.topRows(n).rightCols(config_.experts - a).setZero();
     select(n);
     for (int i = 0; i < a; ++i) experts_[static_cast<std::size_t>(i)].forward(x, mode, rng);
@@ -357,7 +371,7 @@ class FixedExperts final : public GradientModel {
   int reserved_ = 0, rows_ = 0, per_row_ = 1;
   topologies::BatchInput input_;
   // Step buffers, reserve()d: n x K for the gate, n x classes for the mixture.
-  Matrix probs_, weights_, selected_, gate_grad_, dprobs_, dgate_, logits_, dexpert_;
+  Matrix probs_, noisy_, weights_, selected_, gate_grad_, dprobs_, dgate_, logits_, dexpert_;
   std::vector<int> top_;  // each row's most probable expert
   bool balance_on_ = false;
   double auxiliary_ = 0;
@@ -380,6 +394,7 @@ class FixedExpertsTopology final : public Topology {
     config_.task_gates = p.boolean("task_gates");
     config_.task_heads = p.boolean("task_heads");
     config_.balance = p.real("balance");
+    config_.gate_noise = p.real("gate_noise");
     config_.grow = p.boolean("grow");
     config_.grow_start = static_cast<int>(p.integer("start"));
     config_.grow_every = static_cast<int>(p.integer("grow_every"));
@@ -429,6 +444,9 @@ PluginInfo info() {
             "one output layer per task in every expert (multi-head), over shared hidden layers"),
        real("balance", 0.0, 0.0, 100.0,
             "alpha of the Switch load-balancing loss alpha N sum f_i P_i (0: off)"),
+       real("gate_noise", 0.0, 0.0, 100.0,
+            "std of Gaussian noise on the gate logits while training (noisy top-k gating; 0: "
+            "off)"),
        flag("grow", false,
             "start with `start` experts and add one every `grow_every` epochs up to `experts`"),
        integer("start", 1, 1, 256, "active experts at the start when growing"),
