@@ -23,3 +23,38 @@ TEST_CASE("every stored experiment passes ablate check", "[e2e][experiments]") {
     CHECK(r.exit_code == 0);
   }
 }
+
+TEST_CASE("ablate check finds what only building the model shows, with exit 2 and the section",
+          "[e2e][experiments]") {
+  // A majority combiner over groups of 3 cannot follow a layer of 10 bits: every key is valid
+  // alone, and only the model's build, with the data's shape, sees the mismatch.
+  ablate::test::TempDir dir("ablate-check-build");
+  ablate::test::write_text(dir / "comb.toml", R"([experiment]
+name = "comb"
+seed = 1
+[dataset]
+plugin = "isalnum"
+[split]
+val_fraction = 0.0
+stratified = false
+[topology]
+plugin = "hashtron_layers"
+layers = [10, 1]
+combiners = ["majority:3"]
+[train]
+epochs = 1
+)");
+  const auto r = ablate::test::run_ablate("check " + (dir / "comb.toml").string());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains((dir / "comb.toml").string() + ":9:") &&
+                           Catch::Contains("10 bits do not split into groups of 3") &&
+                           Catch::Contains("hashtron_layers"));
+  CHECK_FALSE(fs::exists(dir / "runs"));
+  // Fixed, it passes.
+  ablate::test::write_text(dir / "ok.toml",
+                           ablate::test::read_text(dir / "comb.toml").replace(
+                               ablate::test::read_text(dir / "comb.toml").find("majority:3"), 10,
+                               "majority:5"));
+  CHECK(ablate::test::run_ablate("check " + (dir / "ok.toml").string()).exit_code == 0);
+}

@@ -1,23 +1,38 @@
 // Test plugin for the configuration tests: a topology declaring a parameter of every type, one
-// of them required. Its models are a constant baseline (every row predicted as class 0) with
-// the declared layer structure, enough to be built and inspected.
+// of them required. Its models are a constant baseline (logits all 0: every row predicted as
+// class 0, nothing to learn) with the declared layer structure, enough to be built, inspected
+// and trained by the gradient engine without cost.
 #include <algorithm>
 #include <cmath>
 
+#include "ablate/model.hpp"
 #include "ablate/topology.hpp"
 
 namespace {
 
-class ConstantModel : public ablate::Model {
+class ConstantModel : public ablate::GradientModel {
  public:
-  explicit ConstantModel(std::vector<ablate::UnitLayer> layers) : layers_(std::move(layers)) {}
+  ConstantModel(std::vector<ablate::UnitLayer> layers, int classes)
+      : layers_(std::move(layers)), classes_(classes) {}
   std::vector<ablate::UnitLayer> unit_layers() const override { return layers_; }
-  void predict(const ablate::ConstMatrixRef& /*x*/, std::span<std::int32_t> out) override {
-    std::fill(out.begin(), out.end(), 0);
+  void reserve(int max_batch) override { logits_.setZero(max_batch, classes_); }
+  std::vector<ablate::Parameter*> parameters() override { return {}; }
+  void forward(const ablate::ConstMatrixRef& x, ablate::Mode /*mode*/, ablate::Rng& /*rng*/) override {
+    if (logits_.rows() < x.rows()) reserve(static_cast<int>(x.rows()));
+    rows_ = x.rows();
   }
+  ablate::ConstMatrixRef logits() const override { return logits_.topRows(rows_); }
+  void backward(const ablate::ConstMatrixRef& /*dlogits*/) override {}
+  void accumulate_unit_sums(std::span<std::int64_t> sums) const override {
+    for (auto& sum : sums) sum -= rows_;  // no unit ever fires
+  }
+  void set_trainable(const ablate::UnitSelection& /*units*/) override {}
 
  private:
   std::vector<ablate::UnitLayer> layers_;
+  int classes_;
+  ablate::Matrix logits_;
+  Eigen::Index rows_ = 0;
 };
 
 class CfgNet : public ablate::Topology {
@@ -35,7 +50,7 @@ class CfgNet : public ablate::Topology {
     }
     layers.push_back(
         {"output", ctx.data.classes, std::vector<int>{static_cast<int>(layers.size()) - 1}});
-    return std::make_unique<ConstantModel>(std::move(layers));
+    return std::make_unique<ConstantModel>(std::move(layers), ctx.data.classes);
   }
   bool uses_capacity() const override { return params_.boolean("capacity_aware"); }
 

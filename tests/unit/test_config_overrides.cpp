@@ -136,3 +136,20 @@ TEST_CASE("an override replaces a value from an include and from the file", "[co
   CHECK(experiment.train.integer("epochs") == 9);
   CHECK(experiment.train.real("lr") == 0.01);
 }
+
+TEST_CASE("an override that changes a section's plugin drops the old plugin's keys first",
+          "[config]") {
+  TempDir dir;
+  // cfg_repeat takes `repeat`; the build's `all` orderer does not.
+  const auto file = dir.write("p.toml", valid_experiment() + "repeat = 3\n");
+  CHECK(load(file, {}).orderer.params.integer("repeat") == 3);
+  const auto changed = load(file, {"orderer.plugin=all"});
+  CHECK(changed.orderer.plugin == "all");
+  CHECK_FALSE(changed.orderer.params.has("repeat"));
+  // The new plugin's keys apply whatever their order on the command line.
+  const auto back = load(file, {"orderer.repeat=5", "orderer.plugin=cfg_repeat"});
+  CHECK(back.orderer.params.integer("repeat") == 5);  // same plugin: nothing dropped
+  // A key set on the command line is meant for the new plugin: `all` has no `repeat`.
+  CHECK_THROWS_WITH(load(file, {"orderer.repeat=5", "orderer.plugin=all"}),
+                    Contains("unknown key 'orderer.repeat'") && Contains("plugin 'all'"));
+}

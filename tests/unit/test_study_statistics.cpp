@@ -99,6 +99,9 @@ TEST_CASE("statistics are undefined below two seeds, and exact without spread",
           "[study][statistics]") {
   CHECK(std::isnan(compare_means({1.0}, {2.0, 3.0}).p));
   CHECK(compare_means({1.0}, {2.0, 3.0}).str() == "-");
+  // A diverged seed (inf) or a NaN: undefined, never an exception (found by fuzz_expect).
+  CHECK(std::isnan(compare_means({1.0, INFINITY}, {2.0, 3.0}).lo));
+  CHECK(std::isnan(compare_means({1.0, 2.0}, {std::nan(""), 3.0}).p));
   const Comparison same = compare_means({2, 2, 2}, {2, 2});
   CHECK(same.p == 1.0);
   CHECK(same.lo == 0.0);

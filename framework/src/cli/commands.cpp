@@ -8,9 +8,11 @@
 #include <iostream>
 
 #include "config/experiment.hpp"
+#include "plugins/plugin_call.hpp"
 #include "plugins/registry.hpp"
 #include "study/plan.hpp"
 #include "train/run.hpp"
+#include "train/trainer.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -99,6 +101,35 @@ int resume(const std::vector<std::string>& args) {
   return result.exit_code;
 }
 
+namespace {
+
+/// What `ablate run` sets up before its first step (plugins, data, the model): what only the
+/// data's shape shows (a hashtron combiner that does not divide a layer) is a configuration
+/// error, located at the section of the plugin that refused it.
+void build_model(const Experiment& experiment, Registry& registry) {
+  try {
+    const Trainer trainer(experiment, registry);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    const std::string plugin = take_throwing_plugin();
+    std::string where = experiment.file.string();
+    std::vector<const PluginChoice*> choices{&experiment.topology, &experiment.orderer};
+    for (const auto& c : experiment.datasets) choices.push_back(&c);
+    for (const auto& c : experiment.regularizers) choices.push_back(&c);
+    if (experiment.capacity) choices.push_back(&*experiment.capacity);
+    for (const PluginChoice* choice : choices)
+      if (const PluginEntry* entry = registry.find(choice->kind, choice->plugin);
+          entry && !plugin.empty() && entry->label == plugin)
+        where = choice->where.str();
+    throw ConfigError("the model cannot be built: " + std::string(e.what()) +
+                          (plugin.empty() ? "" : " (thrown while calling " + plugin + ")"),
+                      where);
+  }
+}
+
+}  // namespace
+
 int check(const std::vector<std::string>& args) {
   po::options_description options("ablate check");
   options.add_options()("file", po::value<std::string>()->required(), "experiment TOML file")(
@@ -113,6 +144,7 @@ int check(const std::vector<std::string>& args) {
   Registry registry;
   const std::string file = vm["file"].as<std::string>();
   const Experiment experiment = load_experiment(file, overrides(vm), registry);
+  build_model(experiment, registry);
   // Arms, findings and sweep points are validated too, each as a whole experiment.
   const study::StudyOutline outline = study::study_outline(file);
   std::string planned;

@@ -1,5 +1,9 @@
 #include "config/document.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -157,6 +161,10 @@ toml::table parse_override_value(const std::string& text, const std::string& ori
   }
 }
 
+bool is_plugin_key(const Override& item) {
+  return parse_target(item.path, std::string(kOverrideOrigin) + item.path).key == "plugin";
+}
+
 }  // namespace
 
 Override parse_override(const std::string& text) {
@@ -198,7 +206,33 @@ Document read_document(const fs::path& file) {
 }
 
 void apply_overrides(Document& document, const std::vector<Override>& overrides) {
-  for (const auto& item : overrides) {
+  // A section whose plugin changes starts from the new plugin's defaults: the keys the file (or
+  // an earlier --set) gave the old plugin are dropped, and said so, before any other override,
+  // so `--set orderer.plugin=gold_zone --set orderer.units=1000` works in either order.
+  std::vector<const Override*> ordered;
+  for (const auto& item : overrides)
+    if (is_plugin_key(item)) ordered.push_back(&item);
+  for (const auto& item : overrides)
+    if (!is_plugin_key(item)) ordered.push_back(&item);
+  for (const Override* plugin : ordered) {
+    const std::string origin = std::string(kOverrideOrigin) + plugin->path;
+    const OverrideTarget target = parse_target(plugin->path, origin);
+    if (target.key != "plugin") break;
+    toml::table& table = target_table(document.root, target, origin);
+    const std::optional<std::string> old = table["plugin"].value<std::string>();
+    const toml::table parsed = parse_override_value(plugin->value, origin);
+    const std::optional<std::string> now = parsed["v"].value<std::string>();
+    if (!old || !now || *old == *now) continue;
+    std::vector<std::string> dropped;
+    for (auto&& [key, node] : table)
+      if (key.str() != "plugin") dropped.emplace_back(key.str());
+    for (const auto& key : dropped) table.erase(key);
+    if (!dropped.empty())
+      spdlog::info("{} replaces plugin '{}', so the keys set for it are dropped: {}", origin,
+                   *old, fmt::join(dropped, ", "));
+  }
+  for (const Override* override : ordered) {
+    const Override& item = *override;
     const std::string origin = std::string(kOverrideOrigin) + item.path;
     const OverrideTarget target = parse_target(item.path, origin);
     toml::table& table = target_table(document.root, target, origin);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <limits>
@@ -28,6 +29,11 @@ Comparison compare_means(const std::vector<double>& a, const std::vector<double>
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   Comparison c{nan, nan, nan, nan, nan, nan, a.size(), b.size()};
   if (a.size() < 2 || b.size() < 2) return c;
+  // A diverged run's inf (or a NaN) has no mean to compare: undefined, as for too few seeds.
+  const auto finite = [](const std::vector<double>& x) {
+    return std::all_of(x.begin(), x.end(), [](double v) { return std::isfinite(v); });
+  };
+  if (!finite(a) || !finite(b)) return c;
   const Moments ma = moments(a), mb = moments(b);
   const double na = static_cast<double>(a.size()), nb = static_cast<double>(b.size());
   c.diff = ma.mean - mb.mean;

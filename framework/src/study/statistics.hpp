@@ -20,7 +20,7 @@ struct Comparison {
   std::string short_str() const;
 };
 
-/// NaN throughout when either side has fewer than 2 values. Two constant sides: the interval is
+/// NaN throughout when either side has fewer than 2 values or a value that is not finite. Two constant sides: the interval is
 /// the difference itself and p is 1 if they are equal, 0 if not.
 Comparison compare_means(const std::vector<double>& a, const std::vector<double>& b);
 
