@@ -163,6 +163,13 @@ int check(const std::vector<std::string>& args) {
   return 0;
 }
 
+Kind kind_argument(const std::string& text) {
+  if (const std::optional<Kind> kind = parse_kind(text)) return *kind;
+  std::string kinds;
+  for (Kind kind : kAllKinds) kinds += (kinds.empty() ? "" : ", ") + std::string(to_string(kind));
+  throw ConfigError("unknown kind '" + text + "'; kinds: " + kinds);
+}
+
 int plugins(const std::vector<std::string>& args) {
   po::options_description options("ablate plugins");
   options.add_options()("kind", po::value<std::string>(),
@@ -170,12 +177,7 @@ int plugins(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse(args, "ablate plugins [--kind K]", options, {}, vm)) return 0;
   std::optional<Kind> kind;
-  if (vm.count("kind")) {
-    kind = parse_kind(vm["kind"].as<std::string>());
-    if (!kind)
-      throw ConfigError("unknown kind '" + vm["kind"].as<std::string>() +
-                        "'; kinds: orderer, capacity_law, regularizer, topology, dataset");
-  }
+  if (vm.count("kind")) kind = kind_argument(vm["kind"].as<std::string>());
   Registry registry;
   const std::vector<fs::path> folders = Registry::search_path();
   registry.scan(folders);

@@ -15,6 +15,8 @@ bool parse(const std::vector<std::string>& args, const char* usage,
            boost::program_options::options_description& options,
            const boost::program_options::positional_options_description& positional,
            boost::program_options::variables_map& vm);
+/// The kind a command-line argument names; ConfigError listing the kinds otherwise.
+Kind kind_argument(const std::string& text);
 /// The --set texts (and --seed as experiment.seed) of a parsed command line.
 std::vector<Override> overrides(const boost::program_options::variables_map& vm);
 

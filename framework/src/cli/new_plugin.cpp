@@ -79,11 +79,8 @@ int new_plugin(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse(args, "ablate new KIND NAME [--dir D]", options, positional, vm)) return 0;
 
-  const std::string kind_text = vm["kind"].as<std::string>(), name = vm["name"].as<std::string>();
-  const std::optional<Kind> kind = parse_kind(kind_text);
-  if (!kind)
-    throw ConfigError("unknown kind '" + kind_text +
-                      "'; kinds: orderer, capacity_law, regularizer, topology, dataset");
+  const std::string name = vm["name"].as<std::string>();
+  const Kind kind = kind_argument(vm["kind"].as<std::string>());
   if (!std::regex_match(name, std::regex("[a-z][a-z0-9_]*")))
     throw ConfigError("'" + name + "' cannot name a plugin: use lower case letters, digits and _, "
                       "starting with a letter (it is a C++ identifier, a file and a TOML string)");
@@ -100,15 +97,15 @@ int new_plugin(const std::vector<std::string>& args) {
                       "(choose another --dir)");
   fs::create_directories(dir);
 
-  const Template t = template_for(*kind);
+  const Template t = template_for(kind);
   const std::pair<std::string, std::string_view> files[] = {
       {"CMakeLists.txt", scaffold::cmake},
       {name + ".cpp", t.source},
       {"test_" + name + ".cpp", scaffold::test},
       {name + ".toml", t.experiment}};
-  for (const auto& [file, text] : files) write_atomic(dir / file, fill(text, name, *kind, t.param));
+  for (const auto& [file, text] : files) write_atomic(dir / file, fill(text, name, kind, t.param));
 
-  std::cout << "wrote the " << to_string(*kind) << " plugin '" << name << "' to " << dir.string()
+  std::cout << "wrote the " << to_string(kind) << " plugin '" << name << "' to " << dir.string()
             << "/:\n  CMakeLists.txt  " << name << ".cpp  test_" << name << ".cpp  " << name
             << ".toml\nbuild and test it, then run its example experiment:\n"
             << "  cd " << dir.string() << "\n"

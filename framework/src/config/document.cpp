@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -165,6 +166,21 @@ bool is_plugin_key(const Override& item) {
   return parse_target(item.path, std::string(kOverrideOrigin) + item.path).key == "plugin";
 }
 
+/// Before `parsed` ({v = name}) replaces the plugin of `table`: a different plugin drops every
+/// other key of the table, logged.
+void drop_old_plugin_keys(toml::table& table, const toml::table& parsed, const std::string& origin) {
+  const std::optional<std::string> old = table["plugin"].value<std::string>();
+  const std::optional<std::string> now = parsed["v"].value<std::string>();
+  if (!old || !now || *old == *now) return;
+  std::vector<std::string> dropped;
+  for (auto&& [key, node] : table)
+    if (key.str() != "plugin") dropped.emplace_back(key.str());
+  for (const auto& key : dropped) table.erase(key);
+  if (!dropped.empty())
+    spdlog::info("{} replaces plugin '{}', so the keys set for it are dropped: {}", origin, *old,
+                 fmt::join(dropped, ", "));
+}
+
 }  // namespace
 
 Override parse_override(const std::string& text) {
@@ -207,36 +223,19 @@ Document read_document(const fs::path& file) {
 
 void apply_overrides(Document& document, const std::vector<Override>& overrides) {
   // A section whose plugin changes starts from the new plugin's defaults: the keys the file (or
-  // an earlier --set) gave the old plugin are dropped, and said so, before any other override,
-  // so `--set orderer.plugin=gold_zone --set orderer.units=1000` works in either order.
+  // an earlier --set) gave the old plugin are dropped, and said so. Plugin overrides go first,
+  // so `--set orderer.units=1000 --set orderer.plugin=gold_zone` works in either order.
   std::vector<const Override*> ordered;
-  for (const auto& item : overrides)
-    if (is_plugin_key(item)) ordered.push_back(&item);
-  for (const auto& item : overrides)
-    if (!is_plugin_key(item)) ordered.push_back(&item);
-  for (const Override* plugin : ordered) {
-    const std::string origin = std::string(kOverrideOrigin) + plugin->path;
-    const OverrideTarget target = parse_target(plugin->path, origin);
-    if (target.key != "plugin") break;
-    toml::table& table = target_table(document.root, target, origin);
-    const std::optional<std::string> old = table["plugin"].value<std::string>();
-    const toml::table parsed = parse_override_value(plugin->value, origin);
-    const std::optional<std::string> now = parsed["v"].value<std::string>();
-    if (!old || !now || *old == *now) continue;
-    std::vector<std::string> dropped;
-    for (auto&& [key, node] : table)
-      if (key.str() != "plugin") dropped.emplace_back(key.str());
-    for (const auto& key : dropped) table.erase(key);
-    if (!dropped.empty())
-      spdlog::info("{} replaces plugin '{}', so the keys set for it are dropped: {}", origin,
-                   *old, fmt::join(dropped, ", "));
-  }
+  for (const auto& item : overrides) ordered.push_back(&item);
+  std::stable_partition(ordered.begin(), ordered.end(),
+                        [](const Override* item) { return is_plugin_key(*item); });
   for (const Override* override : ordered) {
     const Override& item = *override;
     const std::string origin = std::string(kOverrideOrigin) + item.path;
     const OverrideTarget target = parse_target(item.path, origin);
     toml::table& table = target_table(document.root, target, origin);
     toml::table parsed = parse_override_value(item.value, origin);
+    if (target.key == "plugin") drop_old_plugin_keys(table, parsed, origin);
     table.erase(target.key);
     parsed.get("v")->visit([&](auto& concrete) {
       table.insert(toml::key(target.key, origin_region(origin)), std::move(concrete));
