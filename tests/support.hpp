@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -44,6 +45,13 @@ class TempDir {
 inline void write_text(const std::filesystem::path& file, const std::string& text) {
   std::filesystem::create_directories(file.parent_path());
   std::ofstream(file, std::ios::binary) << text;
+}
+
+/// metrics.jsonl (or any JSON text) with its clock fields ("elapsed_s", "duration_s") set to 0:
+/// what a re-run with the same seed and threads reproduces byte for byte.
+inline std::string without_clock(const std::string& text) {
+  static const std::regex clock(R"re("(elapsed_s|duration_s)":-?[0-9.eE+-]+)re");
+  return std::regex_replace(text, clock, "\"$1\":0");
 }
 
 inline std::string read_text(const std::filesystem::path& file) {

@@ -9,6 +9,9 @@
 // it trained moved by more than `tolerance`. After `patience` stages in a row without progress,
 // the walk skips forward: it leaves the rest of that layer's visit and moves on to the next
 // layer of its order. The skip is named in the next stage's label and counted in the state.
+// Within a stage, the trainer ends it early after `epoch_patience` epochs without progress or
+// after `stage_timeout` seconds (Stage::patience, timeout_seconds): the walk then skips forward
+// too, so at the default of one stage per visit a stuck layer still gives way.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -33,6 +36,12 @@ inline std::vector<ParamSpec> walk_params() {
               "layer (0: never)"),
       real("tolerance", 1e-3, 0, 1,
            "the least change of train accuracy, or of one unit's margin, that counts as progress"),
+      integer("epoch_patience", 3, 0, kInf,
+              "epochs in a row without progress of train accuracy after which a stage ends early "
+              "and the walk skips forward (0: never)"),
+      real("stage_timeout", 0, 0, kInf,
+           "seconds after which a stage ends early and the walk skips forward (0: never; the "
+           "machine's speed then decides where stages end, so runs are not bit-reproducible)"),
   };
 }
 
@@ -53,6 +62,8 @@ class LayerWalk {
         stages_per_layer_(static_cast<int>(params.integer("stages_per_layer"))),
         patience_(static_cast<int>(params.integer("patience"))),
         tolerance_(params.real("tolerance")),
+        epoch_patience_(static_cast<int>(params.integer("epoch_patience"))),
+        stage_timeout_(params.real("stage_timeout")),
         phase0_(phase0) {}
 
   /// Judges the stage given last, moves on, and returns the next visit (marked as given), or
@@ -62,7 +73,11 @@ class LayerWalk {
     if (last_layer_ >= 0) {
       no_progress_ = progressed(ctx) ? 0 : no_progress_ + 1;
       const bool visit_done = visit_stage_ >= stages_per_layer_;
-      if (!visit_done && patience_ > 0 && no_progress_ >= patience_) {
+      if (!ctx.ended_early.empty()) {
+        ++skips_;
+        note = "skipped forward from layer " + layer_name(ctx, last_layer_) + " after " +
+               ctx.ended_early;
+      } else if (!visit_done && patience_ > 0 && no_progress_ >= patience_) {
         ++skips_;
         note = "skipped forward from layer " + layer_name(ctx, last_layer_) + " after " +
                std::to_string(no_progress_) + " stages without progress";
@@ -89,8 +104,13 @@ class LayerWalk {
   Stage stage(const OrderContext& ctx, const Visit& visit, UnitSelection units,
               std::string label) const {
     if (!visit.note.empty()) label += " (" + visit.note + ")";
-    return {std::move(units), epochs_per_stage_ > 0 ? epochs_per_stage_ : ctx.epochs, visit.layer,
-            std::move(label)};
+    return {std::move(units), stage_epochs(ctx.epochs), visit.layer, std::move(label),
+            epoch_patience_, tolerance_, stage_timeout_};
+  }
+
+  /// The most epochs of one task: every visit of every round at its full length.
+  int planned_epochs(std::size_t layers, int epochs) const {
+    return rounds_ * static_cast<int>(layers) * stages_per_layer_ * stage_epochs(epochs);
   }
 
   /// Forward skips taken so far.
@@ -138,8 +158,12 @@ class LayerWalk {
     return false;
   }
 
+  int stage_epochs(int epochs) const { return epochs_per_stage_ > 0 ? epochs_per_stage_ : epochs; }
+
   int rounds_, epochs_per_stage_, stages_per_layer_, patience_;
   double tolerance_;
+  int epoch_patience_;
+  double stage_timeout_;
   bool phase0_;
   // The state a checkpoint keeps.
   int round_ = 0, position_ = 0, visit_stage_ = 0, no_progress_ = 0, skips_ = 0;

@@ -12,6 +12,7 @@
 
 #include "runs/json.hpp"
 #include "study/study_dir.hpp"
+#include "state_support.hpp"
 #include "support.hpp"
 #include "util/sha256.hpp"
 
@@ -46,7 +47,8 @@ Reference reference_run(const TempDir& tmp) {
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   const fs::path dir = run_dir_of(r);
-  return {read_text(dir / "metrics.jsonl"), read_text(dir / "checkpoints/last.safetensors")};
+  return {without_clock(read_text(dir / "metrics.jsonl")),
+          checkpoint_without_clock(dir / "checkpoints/last.safetensors")};
 }
 
 /// sha256 of every file under `dir` but log.txt (which a failed attempt appends to).
@@ -74,7 +76,7 @@ TEST_CASE("SIGTERM and SIGINT end a run with a checkpoint, status interrupted an
       const KilledRun stopped = kill_run_when(
           {(tmp / "paused.toml").string(), "--out", out.string()}, out, "faults",
           [&](const fs::path& run) {
-            if (count_lines(read_text(run / "metrics.jsonl")) < 1) return false;
+            if (count_lines(without_clock(read_text(run / "metrics.jsonl"))) < 1) return false;
             // Paused after epoch 1: a second process on the directory is refused.
             const auto second = run_ablate("resume " + run.string());
             refused = second.output;
@@ -98,8 +100,8 @@ TEST_CASE("SIGTERM and SIGINT end a run with a checkpoint, status interrupted an
       const auto resumed = run_ablate("resume " + stopped.dir.string());
       INFO(resumed.output);
       REQUIRE(resumed.exit_code == 0);
-      CHECK(read_text(stopped.dir / "metrics.jsonl") == reference.metrics);
-      CHECK(read_text(stopped.dir / "checkpoints/last.safetensors") == reference.checkpoint);
+      CHECK(without_clock(read_text(stopped.dir / "metrics.jsonl")) == reference.metrics);
+      CHECK(checkpoint_without_clock(stopped.dir / "checkpoints/last.safetensors") == reference.checkpoint);
     }
   }
 }
@@ -150,7 +152,7 @@ TEST_CASE("a full disk while writing metrics, a checkpoint or the sum cache: the
           "[faults][e2e]") {
   TempDir tmp("ablate-faults-enospc");
   const Reference reference = reference_run(tmp);
-  const std::size_t checkpoint_bytes = reference.checkpoint.size();
+  const std::size_t checkpoint_bytes = fs::file_size(newest_run_in(tmp / "ref", "faults") / "checkpoints/last.safetensors");
   for (const auto& [file, budget] :
        std::vector<std::pair<std::string, std::size_t>>{{"metrics.jsonl", 1500},
                                                         {"last.safetensors", 2 * checkpoint_bytes + 100},
@@ -170,7 +172,7 @@ TEST_CASE("a full disk while writing metrics, a checkpoint or the sum cache: the
       CHECK(summary.at("status").as_string() == "failed");
       CHECK_THAT(summary.at("reason").as_string(), Catch::Contains(file + ": No space left on device"));
       // Whole rows only: what metrics.jsonl holds is the start of the uninterrupted run's.
-      const std::string metrics = read_text(dir / "metrics.jsonl");
+      const std::string metrics = without_clock(read_text(dir / "metrics.jsonl"));
       CHECK(reference.metrics.compare(0, metrics.size(), metrics) == 0);
       for (const auto& e : fs::recursive_directory_iterator(dir))
         CHECK(e.path().filename().string().find("ablate-tmp") == std::string::npos);
@@ -192,8 +194,8 @@ TEST_CASE("a full disk while writing metrics, a checkpoint or the sum cache: the
       const auto resumed = run_ablate("resume " + dir.string());
       INFO(resumed.output);
       REQUIRE(resumed.exit_code == 0);
-      CHECK(read_text(dir / "metrics.jsonl") == reference.metrics);
-      CHECK(read_text(dir / "checkpoints/last.safetensors") == reference.checkpoint);
+      CHECK(without_clock(read_text(dir / "metrics.jsonl")) == reference.metrics);
+      CHECK(checkpoint_without_clock(dir / "checkpoints/last.safetensors") == reference.checkpoint);
     }
   }
 }
@@ -207,7 +209,7 @@ TEST_CASE("a read-only checkpoints folder: the run fails naming the file, the ch
   const fs::path dir = kill_run_when({(tmp / "run.toml").string(), "--out", (tmp / "runs").string()},
                                      tmp / "runs", "faults",
                                      [](const fs::path& run) {
-                                       return count_lines(read_text(run / "metrics.jsonl")) >= 2 &&
+                                       return count_lines(without_clock(read_text(run / "metrics.jsonl"))) >= 2 &&
                                               fs::exists(run / "checkpoints/last.safetensors");
                                      },
                                      std::chrono::seconds(60), tmp / "killed.log")
@@ -235,7 +237,7 @@ TEST_CASE("a read-only checkpoints folder: the run fails naming the file, the ch
   const auto resumed = run_ablate("resume " + dir.string());
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);
-  CHECK(read_text(dir / "metrics.jsonl") == reference.metrics);
+  CHECK(without_clock(read_text(dir / "metrics.jsonl")) == reference.metrics);
 }
 
 TEST_CASE("a plugin that throws, aborts or segfaults fails its sweep trial alone, named with "

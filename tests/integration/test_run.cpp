@@ -62,19 +62,19 @@ TEST_CASE("a run leaves every file of its run directory, and its config reproduc
   for (const auto& entry : fs::recursive_directory_iterator(dir))
     CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
 
-  const std::string metrics = read_text(dir / "metrics.jsonl");
+  const std::string metrics = without_clock(read_text(dir / "metrics.jsonl"));
   CHECK(count_lines(metrics) >= 6);
   const auto again = run_ablate("run " + (dir / "config.toml").string() + " --out " + (tmp / "runs").string());
   INFO(again.output);
   REQUIRE(again.exit_code == 0);
   const fs::path dir2 = run_dir_of(again);
   CHECK(dir2 != dir);
-  CHECK(read_text(dir2 / "metrics.jsonl") == metrics);
+  CHECK(without_clock(read_text(dir2 / "metrics.jsonl")) == metrics);
 
   // Another seed: other figures (the seed reaches the run).
   const auto other = run_ablate("run " + (tmp / "e2e.toml").string() + " --seed 4 --out " + (tmp / "runs").string());
   REQUIRE(other.exit_code == 0);
-  CHECK(read_text(run_dir_of(other) / "metrics.jsonl") != metrics);
+  CHECK(without_clock(read_text(run_dir_of(other) / "metrics.jsonl")) != metrics);
 }
 
 TEST_CASE("two threads: the same seed gives bit-identical metrics, run after run", "[e2e]") {
@@ -90,7 +90,7 @@ TEST_CASE("two threads: the same seed gives bit-identical metrics, run after run
                               (tmp / "runs").string());
     INFO(r.output);
     REQUIRE(r.exit_code == 0);
-    const std::string metrics = read_text(run_dir_of(r) / "metrics.jsonl");
+    const std::string metrics = without_clock(read_text(run_dir_of(r) / "metrics.jsonl"));
     CHECK_THAT(read_text(run_dir_of(r) / "manifest.json"), Catch::Contains("\"threads\":2"));
     if (attempt == 0) first = metrics;
     CHECK(metrics == first);
@@ -142,9 +142,9 @@ TEST_CASE("gemm_threading auto is measured once per machine, cached, and leaves 
   const auto told = run_cached(tmp / "other-cache", run + " --set train.gemm_threading=" + threading);
   REQUIRE(told.exit_code == 0);
   CHECK(gemm_choice_of(run_dir_of(told)) == std::pair{threading, std::string("config")});
-  const std::string metrics = read_text(run_dir_of(first) / "metrics.jsonl");
-  CHECK(read_text(run_dir_of(second) / "metrics.jsonl") == metrics);
-  CHECK(read_text(run_dir_of(told) / "metrics.jsonl") == metrics);
+  const std::string metrics = without_clock(read_text(run_dir_of(first) / "metrics.jsonl"));
+  CHECK(without_clock(read_text(run_dir_of(second) / "metrics.jsonl")) == metrics);
+  CHECK(without_clock(read_text(run_dir_of(told) / "metrics.jsonl")) == metrics);
   CHECK_FALSE(fs::exists(tmp / "other-cache" / "gemm-threading.json"));
 
   const auto one = run_cached(tmp / "cache", "run " + (tmp / "gemm.toml").string() +
@@ -159,7 +159,7 @@ TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted m
   write_text(tmp / "e2e.toml", kExperiment);
   const auto reference = run_ablate("run " + (tmp / "e2e.toml").string() + " --out " + (tmp / "ref").string());
   REQUIRE(reference.exit_code == 0);
-  const std::string expected = read_text(run_dir_of(reference) / "metrics.jsonl");
+  const std::string expected = without_clock(read_text(run_dir_of(reference) / "metrics.jsonl"));
 
   // Kill after 0, 1, 3 and 5 metrics rows have appeared (and mid-epoch wherever that lands).
   for (std::size_t kill_after : {0u, 1u, 3u, 5u}) {
@@ -169,7 +169,7 @@ TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted m
           kill_run_when({(tmp / "e2e.toml").string(), "--out", out.string()}, out, "e2e",
                         [&](const fs::path& run) {
                           return kill_after == 0 ||
-                                 count_lines(read_text(run / "metrics.jsonl")) >= kill_after;
+                                 count_lines(without_clock(read_text(run / "metrics.jsonl"))) >= kill_after;
                         },
                         std::chrono::seconds(60), tmp / "killed.log")
               .dir;
@@ -177,7 +177,7 @@ TEST_CASE("a run killed with SIGKILL at any point resumes to the uninterrupted m
       const auto resumed = run_ablate("resume " + dir.string());
       INFO(resumed.output);
       REQUIRE(resumed.exit_code == 0);
-      CHECK(read_text(dir / "metrics.jsonl") == expected);
+      CHECK(without_clock(read_text(dir / "metrics.jsonl")) == expected);
       CHECK_THAT(read_text(dir / "summary.json"), Catch::Contains("\"status\":\"ok\""));
       // A finished run is not resumed twice.
       CHECK(run_ablate("resume " + dir.string()).exit_code == 1);

@@ -24,30 +24,29 @@ TEST_CASE("every stored experiment passes ablate check", "[e2e][experiments]") {
   }
 }
 
+namespace {
+
+/// Hashtrons on isalnum, 10 hidden bits into one output through `combiner`: a majority over
+/// groups that do not divide 10 fails only when the model is built.
+std::string combiner_experiment(const std::string& name, const std::string& combiner) {
+  return "[experiment]\nname = \"" + name + "\"\nseed = 1\nseeds = [1, 2]\n"
+         "[dataset]\nplugin = \"isalnum\"\n[split]\nval_fraction = 0.0\nstratified = false\n"
+         "[topology]\nplugin = \"hashtron_layers\"\nlayers = [10, 1]\ncombiners = [\"" +
+         combiner + "\"]\n[train]\nepochs = 1\n";
+}
+
+}  // namespace
+
 TEST_CASE("ablate check finds what only building the model shows, with exit 2 and the section",
           "[e2e][experiments]") {
   // A majority combiner over groups of 3 cannot follow a layer of 10 bits: every key is valid
   // alone, and only the model's build, with the data's shape, sees the mismatch.
   ablate::test::TempDir dir("ablate-check-build");
-  ablate::test::write_text(dir / "comb.toml", R"([experiment]
-name = "comb"
-seed = 1
-[dataset]
-plugin = "isalnum"
-[split]
-val_fraction = 0.0
-stratified = false
-[topology]
-plugin = "hashtron_layers"
-layers = [10, 1]
-combiners = ["majority:3"]
-[train]
-epochs = 1
-)");
+  ablate::test::write_text(dir / "comb.toml", combiner_experiment("comb", "majority:3"));
   const auto r = ablate::test::run_ablate("check " + (dir / "comb.toml").string());
   INFO(r.output);
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains((dir / "comb.toml").string() + ":9:") &&
+  CHECK_THAT(r.output, Catch::Contains((dir / "comb.toml").string() + ":10:") &&
                            Catch::Contains("10 bits do not split into groups of 3") &&
                            Catch::Contains("hashtron_layers"));
   CHECK_FALSE(fs::exists(dir / "runs"));
@@ -57,4 +56,24 @@ epochs = 1
                                ablate::test::read_text(dir / "comb.toml").find("majority:3"), 10,
                                "majority:5"));
   CHECK(ablate::test::run_ablate("check " + (dir / "ok.toml").string()).exit_code == 0);
+}
+
+TEST_CASE("ablate check builds every arm's model: an arm whose model cannot be built is exit 2, "
+          "naming the arm", "[e2e][experiments]") {
+  ablate::test::TempDir dir("ablate-check-arms");
+  ablate::test::write_text(dir / "arms.toml", combiner_experiment("arms", "majority:5") + R"(
+[[arm]]
+name = "fives"
+[[arm]]
+name = "threes"
+set = { "topology.combiners" = ["majority:3"] }
+[[expect]]
+finding = "either"
+check = "fives.test_accuracy >= 0"
+)");
+  const auto r = ablate::test::run_ablate("check " + (dir / "arms.toml").string());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("arm 'threes'") &&
+                           Catch::Contains("10 bits do not split into groups of 3"));
 }

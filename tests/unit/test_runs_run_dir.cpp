@@ -1,6 +1,10 @@
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
+
+#include <fstream>
 
 #include <optional>
 #include <regex>
@@ -108,6 +112,32 @@ TEST_CASE("metrics rows append one JSON object per line, and are kept up to a co
   run.keep_metrics(0);
   CHECK(run.metrics().empty());
   CHECK_THROWS_WITH(run.append_metrics(Json::Array{1}), Catch::Contains("must be a JSON object"));
+}
+
+TEST_CASE("metrics rows are appended, not rewritten, and a torn last row never counts", "[runs]") {
+  ablate::test::TempDir root("ablate-runs");
+  RunDirectory run = RunDirectory::create(root.path(), "exp", "");
+  run.append_metrics(row(1, 1.0));
+  const auto file = run.path() / "metrics.jsonl";
+  struct stat first {};
+  REQUIRE(::stat(file.c_str(), &first) == 0);
+  for (int epoch = 2; epoch <= 200; ++epoch) run.append_metrics(row(epoch, 1.0 / epoch));
+  struct stat later {};
+  REQUIRE(::stat(file.c_str(), &later) == 0);
+  // The same file grew: a rewrite (write, rename) would have given it a new inode each time.
+  CHECK(later.st_ino == first.st_ino);
+  run.sync_metrics();
+  CHECK(run.metrics().size() == 200);
+
+  // A row a power cut cut short has no newline: it is not a row, and a resume drops it.
+  std::ofstream(file, std::ios::app) << "{\"kind\":\"epoch\",\"epo";
+  CHECK(run.metrics().size() == 200);
+  run.keep_metrics(200);
+  CHECK(run.read("metrics.jsonl").back() == '\n');
+  run.append_metrics(row(201, 0.0));
+  const std::vector<Json> rows = run.metrics();
+  REQUIRE(rows.size() == 201);
+  CHECK(rows.back() == row(201, 0.0));
 }
 
 TEST_CASE("a damaged metrics row is reported with its line", "[runs]") {

@@ -33,17 +33,31 @@ TEST_CASE("instant: N/(|S|+1) from the last sum, clamped to 10x per step, bounde
   CHECK(law->next(history_of({0}, 100), 0) == Approx(100.0));     // N at most
 }
 
-TEST_CASE("moving_average: the mean |S| of the last k sums", "[sched][capacity]") {
+TEST_CASE("moving_average: the weighted mean |S| of the last k sums, stale ones weighing less",
+          "[sched][capacity]") {
   const auto law = make_law("moving_average", {{"k", std::int64_t{3}}});
   const auto h = history_of({10, 30, -50, 70}, 200);
-  CHECK(law->estimate(h) == Approx((30.0 + 50.0 + 70.0) / 3.0));
-  CHECK(law->next(h, 0) == Approx(200.0 / 51.0));
+  // Linear weights: the newest 3, the one before 2, the oldest kept 1.
+  CHECK(law->estimate(h) == Approx((1 * 30.0 + 2 * 50.0 + 3 * 70.0) / 6.0));
+  CHECK(law->next(h, 0) == Approx(200.0 / (340.0 / 6.0 + 1.0)));
   // A unit that flips the way it leans is not noisy: its magnitudes are averaged.
   CHECK(law->estimate(history_of({40, -40}, 200)) == Approx(40.0));
-  // A history shorter than k: the mean of what there is.
-  CHECK(law->estimate(history_of({10, 30}, 200)) == Approx(20.0));
+  // A history shorter than k: the weighted mean of what there is.
+  CHECK(law->estimate(history_of({10, 30}, 200)) == Approx((10.0 + 2 * 30.0) / 3.0));
   const auto k1 = make_law("moving_average", {{"k", std::int64_t{1}}});
   CHECK(k1->estimate(h) == Approx(70.0));
+  const auto equal = make_law("moving_average", {{"k", std::int64_t{3}}, {"weights", std::string("equal")}});
+  CHECK(equal->estimate(h) == Approx((30.0 + 50.0 + 70.0) / 3.0));
+
+  // Sums an earlier run recorded (stage < 0: stale) weigh stale_weight (0.5) times as much.
+  auto carried = history_of({30, -50, 70}, 200);
+  carried[0].stage = carried[1].stage = -1;
+  CHECK(carried[0].stale());
+  CHECK(law->estimate(carried) == Approx((0.5 * 30.0 + 1.0 * 50.0 + 3 * 70.0) / 4.5));
+  const auto ignore = make_law("moving_average", {{"k", std::int64_t{3}}, {"stale_weight", 0.0}});
+  CHECK(ignore->estimate(carried) == Approx(70.0));
+  carried[2].stage = -1;  // only stale sums: the newest stands
+  CHECK(ignore->estimate(carried) == Approx(70.0));
 }
 
 TEST_CASE("exponential: s <- alpha |S| + (1 - alpha) s, oldest first", "[sched][capacity]") {

@@ -75,9 +75,10 @@ TEST_CASE("an MLP 784-256-256-10 stays a usable graph", "[sched][graph]") {
   CHECK(dot.str().size() < 4u * 1000 * 1000);
 }
 
-TEST_CASE("capacity law fit: R^2 of log capacity against log(N/(|S|+1))", "[sched][graph]") {
+TEST_CASE("capacity law fit: within each stage, across units, log capacity against log margin",
+          "[sched][graph]") {
   SumCache sums;
-  // Capacities that follow the law exactly...
+  // Capacities that follow the law exactly: 100 / (|S| + 1) from the record before.
   for (std::int32_t t = 0; t < 6; ++t)
     for (int i = 0; i < 4; ++i) {
       const std::int32_t s = (t + 1) * (i + 2) * 3;
@@ -87,7 +88,7 @@ TEST_CASE("capacity law fit: R^2 of log capacity against log(N/(|S|+1))", "[sche
   const LawFit exact = capacity_law_fit(sums);
   CHECK(exact.points == 5 * 4);
   CHECK(exact.r_squared == Approx(1.0).epsilon(1e-6));
-  // ...and capacities unrelated to the sums.
+  // ...capacities unrelated to the sums...
   SumCache noise;
   Rng rng(3);
   for (std::int32_t t = 0; t < 30; ++t)
@@ -97,6 +98,15 @@ TEST_CASE("capacity law fit: R^2 of log capacity against log(N/(|S|+1))", "[sche
   const LawFit unrelated = capacity_law_fit(noise);
   CHECK(unrelated.points == 29 * 10);
   CHECK(unrelated.r_squared < 0.1);
+  // ...and a law blind to the sums, halving every capacity at every stage while every margin
+  // grows: pooled over stages the two fall together (R^2 near 1), within a stage nothing varies.
+  SumCache blind;
+  for (std::int32_t t = 0; t < 8; ++t)
+    for (int i = 0; i < 6; ++i)
+      blind.record({0, i}, {(t + 1) * 10 + i, 100, static_cast<float>(256 >> t), t});
+  const LawFit halving = capacity_law_fit(blind);
+  CHECK(halving.points == 7 * 6);
+  CHECK(halving.r_squared == Approx(0.0).margin(1e-9));
   CHECK(std::isnan(capacity_law_fit(SumCache{}).r_squared));
   CHECK(r_squared({1, 2, 3}, {2, 4, 6.5}) == Approx(20.25 / (2 * (61.0 / 6))).epsilon(1e-9));
 }

@@ -45,7 +45,7 @@ namespace ablate {
 /// added, removed or reordered in an interface; a member of a struct both sides touch (PluginInfo,
 /// ParamSpec, Stage, OrderContext, SumRecord...) added, removed or retyped; a changed export.
 /// docs/PLUGINS.md, "ABI".
-inline constexpr std::uint32_t kAbiVersion = 3;
+inline constexpr std::uint32_t kAbiVersion = 4;
 
 /// What else must match for host and plugin to share Eigen matrices and standard strings: Eigen's
 /// version, its heap and static alignment and SIMD width (set by -march and

@@ -35,20 +35,24 @@ struct SumRecord {
   std::int32_t s = 0;
   std::int32_t n = 0;
   float capacity = 0;     // the capacity the unit had while trained (0: none)
+  /// The stage (of its task) after which it was recorded; negative, -1 - stage, for a record an
+  /// earlier run made ([pipeline] sums_from): stale, as it describes another run's weights.
   std::int32_t stage = 0;
   double margin() const { return n ? std::abs(double(s)) / double(n) : 0.0; }
+  bool stale() const { return stage < 0; }
   bool operator==(const SumRecord&) const = default;
 };
 
 struct StageRecord {
-  std::int32_t stage = 0;
+  std::int32_t stage = 0;  // negative, -1 - stage, for an earlier run's stage (as SumRecord)
   std::int32_t epoch = 0;
-  double timestamp = 0;  // seconds since the run started
-  double duration = 0;   // seconds the stage took
+  double timestamp = 0;  // when the stage began: seconds of training since the run began
+  double duration = 0;   // seconds the stage trained
   double train_accuracy = 0;
   double val_accuracy = 0;
   std::string label;
   std::int32_t layer = -1;  // the layer the stage trained (Stage::layer), -1 when several
+  bool stale() const { return stage < 0; }
   bool operator==(const StageRecord&) const = default;
 };
 
@@ -104,5 +108,9 @@ class ABLATE_API SumCache {
   std::map<UnitId, std::vector<SumRecord>> history_;
   std::vector<StageRecord> stages_;
 };
+
+/// An earlier run's cache as the start of a new one's: its last `keep` records per unit and its
+/// stages, every one marked stale.
+ABLATE_API SumCache as_stale(const SumCache& earlier, std::size_t keep);
 
 }  // namespace ablate

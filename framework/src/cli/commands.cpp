@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "config/experiment.hpp"
 #include "plugins/plugin_call.hpp"
@@ -150,6 +151,18 @@ int check(const std::vector<std::string>& args) {
   std::string planned;
   if (outline.arms > 0) {
     const study::Study study = study::plan_reproduce(file, overrides(vm), registry);
+    // Each arm (at each regime value) builds its model too: what `reproduce` would meet first.
+    std::set<std::string> built;
+    for (const study::Trial& trial : study.trials) {
+      if (!built.insert(trial.group).second) continue;
+      std::vector<Override> set = overrides(vm);
+      set.insert(set.end(), trial.settings.begin(), trial.settings.end());
+      try {
+        build_model(load_experiment(file, set, registry), registry);
+      } catch (const ConfigError& e) {
+        throw ConfigError("arm '" + trial.group + "': " + e.what(), e.where());
+      }
+    }
     const std::size_t findings = study.expectations.size();
     planned += fmt::format("; {} arm{}, {} trials, {} finding{}", outline.arms,
                            outline.arms == 1 ? "" : "s", study.trials.size(), findings,

@@ -26,6 +26,7 @@ int check(const std::vector<std::string>& args);
 int plugins(const std::vector<std::string>& args);
 int describe(const std::vector<std::string>& args);
 int graph(const std::vector<std::string>& args);  // cli/graph.cpp
+int cache(const std::vector<std::string>& args);  // cli/cache.cpp
 // cli/study.cpp
 int sweep(const std::vector<std::string>& args);
 int reproduce(const std::vector<std::string>& args);

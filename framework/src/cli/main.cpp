@@ -36,6 +36,9 @@ const std::map<std::string, Command>& commands() {
                     ablate::cli::describe}},
       {"graph", {"write the model's unit graph (DOT, GraphML): ablate graph FILE [--out PREFIX]",
                  ablate::cli::graph}},
+      {"cache", {"a run's sum cache: stages, layer zones and trends, a unit's history, or an "
+                 "export: ablate cache RUN_DIR [--unit L.I] [--export FILE]",
+                 ablate::cli::cache}},
       {"sweep", {"run a [sweep] of an experiment: ablate sweep FILE [-j N] | --resume DIR | --status DIR",
                  ablate::cli::sweep}},
       {"reproduce", {"run the arms x seeds and check the findings: ablate reproduce FILE [-j N]",

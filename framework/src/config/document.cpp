@@ -39,22 +39,26 @@ toml::table parse_file(const fs::path& file, const std::string& read_from) {
   }
 }
 
-/// plugin_paths name folders relative to the file that holds them: resolved before merging,
-/// while that file is still known. Anything that is not a string is left for validation.
-void make_plugin_paths_absolute(toml::table& root, const fs::path& file) {
-  toml::array* paths = root["experiment"]["plugin_paths"].as_array();
-  if (!paths) return;
+/// plugin_paths and pipeline.sums_from name paths relative to the file that holds them: resolved
+/// before merging, while that file is still known. Anything that is not a string is left for
+/// validation.
+void make_paths_absolute(toml::table& root, const fs::path& file) {
   const fs::path base = fs::absolute(file).parent_path();
-  for (auto& item : *paths)
-    if (auto* path = item.as_string(); path && fs::path(path->get()).is_relative())
+  auto resolve = [&](toml::node& node) {
+    if (auto* path = node.as_string(); path && !path->get().empty() &&
+                                       fs::path(path->get()).is_relative())
       path->get() = (base / path->get()).lexically_normal().string();
+  };
+  if (toml::array* paths = root["experiment"]["plugin_paths"].as_array())
+    for (auto& item : *paths) resolve(item);
+  if (toml::node* from = root["pipeline"]["sums_from"].node()) resolve(*from);
 }
 
 class IncludeReader {
  public:
   toml::table read(const fs::path& file, const std::string& read_from) {
     toml::table root = parse_file(file, read_from);
-    make_plugin_paths_absolute(root, file);
+    make_paths_absolute(root, file);
     toml::table merged;
     if (toml::table* experiment = root["experiment"].as_table()) {
       if (const toml::node* include = experiment->get("include")) {

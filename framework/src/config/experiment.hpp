@@ -2,7 +2,7 @@
 // An experiment as TOML: loading (includes, --set overrides), validation against every plugin's
 // declared parameters, and the resolved form written into a run directory.
 //
-// Sections: [experiment] [split] [tasks] [train] are the host's; [dataset] [topology] [orderer]
+// Sections: [experiment] [split] [tasks] [train] [pipeline] are the host's; [dataset] [topology] [orderer]
 // [capacity] and [[regularizer]] name a plugin (`plugin = "name"`) and hold its parameters.
 #include <filesystem>
 #include <map>
@@ -45,7 +45,7 @@ Override parse_override(const std::string& text);  // "a.b=value"; ConfigError i
 struct Experiment {
   std::filesystem::path file;
   std::string name;
-  Params experiment, split, tasks, train;  // the host's sections, defaults filled in
+  Params experiment, split, tasks, train, pipeline;  // the host's sections, defaults filled in
   std::vector<PluginChoice> datasets;      // [dataset], or [[dataset]] for a sequence / joint tasks
   PluginChoice topology, orderer;          // [orderer] absent: the `all` orderer
   std::optional<PluginChoice> capacity;

@@ -1,4 +1,4 @@
-// The host's own sections of an experiment file: [experiment] [split] [tasks] [train].
+// The host's own sections of an experiment file: [experiment] [split] [tasks] [train] [pipeline].
 #include <cmath>
 
 #include "config/experiment.hpp"
@@ -74,10 +74,41 @@ std::vector<ParamSpec> train_section() {
       choice("gemm_threading", "auto", {"auto", "host", "blas"},
              "above one thread, who threads the GEMMs: the host's cut, OpenBLAS, or the faster "
              "of the two as measured on first use on this machine (cached; in manifest.json)"),
+      choice("best_metric", "auto", {"auto", "val_loss", "val_accuracy"},
+             "what the best epoch (summary.json best_*) and early stopping judge by; auto: "
+             "val_loss where the model has a loss, else val_accuracy"),
+      integer("early_stop", 0, 0, kInf,
+              "end a task's training after this many epochs without a better best_metric (0: off)"),
+      real("early_stop_delta", 0, 0, kInf,
+           "the least improvement of best_metric that counts as better, for early_stop"),
       integer("checkpoint_every", 1, 0, kInf, "epochs between checkpoints (0: only at the end)"),
       real("unit_checkpoint_seconds", 10, 0, kInf,
            "engines that fit unit by unit (hashtrons): least seconds between the checkpoints "
            "taken inside an epoch (0: after every unit)"),
+  };
+}
+
+std::vector<ParamSpec> pipeline_section() {
+  return {
+      real("noise_factor", 1.0, 0, kInf,
+           "the noise floor epsilon = noise_factor * sqrt(N): |S| at or below it is noise"),
+      real("collapse_fraction", 0.8, above(0), 1,
+           "the collapse threshold tau = collapse_fraction * N: |S| at or above it is collapsed"),
+      integer("sums_kept", 50, 1, 100000, "records the sum cache keeps per unit (older ones are pruned)"),
+      text("sums_from", "",
+           "a run directory, or a sumcache.bin, whose sum cache a new run starts from: its "
+           "records are marked stale, and the capacity law and the orderer start from them"),
+      real("memorization_accuracy", 0.95, 0, 1,
+           "alert when train accuracy goes above this (checked every epoch)"),
+      integer("stagnation_stages", 3, 1, kInf,
+              "alert when no unit's margin changed over more than this many stages"),
+      integer("oscillation_flips", 3, 1, kInf,
+              "alert when a unit's capacity change flips sign this many times in a row"),
+      integer("stuck_stages", 3, 1, kInf,
+              "alert when this many stages in a row trained one layer without changing train "
+              "accuracy"),
+      real("stuck_tolerance", 1e-3, 0, 1,
+           "the least change of train accuracy that counts as a change for stuck_stages"),
   };
 }
 
@@ -89,6 +120,7 @@ const std::map<std::string, std::vector<ParamSpec>>& host_sections() {
       {"split", split_section()},
       {"tasks", tasks_section()},
       {"train", train_section()},
+      {"pipeline", pipeline_section()},
   };
   return sections;
 }

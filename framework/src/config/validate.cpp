@@ -79,6 +79,7 @@ class Validator {
     for (const auto& section : kPluginSections) read_plugin_section(section, experiment);
     check_tasks(experiment);
     check_train(experiment.train);
+    check_pipeline(experiment.pipeline);
     experiment.resolved_toml = write_resolved_toml(experiment, registry_);
     return experiment;
   }
@@ -314,6 +315,21 @@ class Validator {
         train.real("momentum") == 0)
       throw ConfigError("train.nesterov = true needs train.momentum > 0",
                         key_location("train", "nesterov"));
+  }
+
+  /// pipeline.sums_from: an existing sumcache.bin, or a run directory holding one; made absolute
+  /// (a --set value is taken from the working directory), so a resumed run finds it again.
+  void check_pipeline(Params& pipeline) const {
+    const std::string from = pipeline.string("sums_from");
+    if (from.empty()) return;
+    fs::path file = fs::absolute(from).lexically_normal();
+    std::error_code error;
+    if (fs::is_directory(file, error)) file /= "sumcache.bin";
+    if (!fs::is_regular_file(file, error))
+      throw ConfigError("pipeline.sums_from = \"" + from + "\": no sum cache at " + file.string() +
+                            " (give a run directory holding sumcache.bin, or the file itself)",
+                        key_location("pipeline", "sums_from"));
+    pipeline.set("sums_from", file.string());
   }
 
   const Document& document_;

@@ -17,6 +17,7 @@ inline constexpr std::pair<const char*, Params Experiment::*> kHostSectionFields
     {"split", &Experiment::split},
     {"tasks", &Experiment::tasks},
     {"train", &Experiment::train},
+    {"pipeline", &Experiment::pipeline},
 };
 
 /// [experiment] plugin_paths, checked (a list of existing folders) and absolute; relative ones

@@ -7,6 +7,7 @@
 #include "ablate/error.hpp"
 #include "runs/manifest.hpp"
 #include "runs/run_dir.hpp"
+#include "stats/layer_summary.hpp"
 #include "stats/sum_cache_io.hpp"
 #include "study/study_dir.hpp"
 #include "util/atomic_file.hpp"
@@ -96,18 +97,7 @@ Json sum_cache_json(const SumSnapshot& snapshot) {
   }
   out["layers"] = std::move(layers);
   Json stages = Json::array();
-  for (const StageRecord& s : sums.stages()) {
-    Json j = Json::object();
-    j["stage"] = s.stage;
-    j["epoch"] = s.epoch;
-    j["layer"] = s.layer;
-    j["label"] = s.label;
-    j["timestamp"] = s.timestamp;
-    j["duration"] = s.duration;
-    j["train_accuracy"] = s.train_accuracy;
-    j["val_accuracy"] = s.val_accuracy;
-    stages.push_back(std::move(j));
-  }
+  for (const StageRecord& s : sums.stages()) stages.push_back(to_json(s));
   out["stages"] = std::move(stages);
 
   std::size_t records = 0;
@@ -122,14 +112,7 @@ Json sum_cache_json(const SumSnapshot& snapshot) {
     u["layer"] = unit.layer;
     u["index"] = unit.index;
     Json list = Json::array();
-    for (const SumRecord& r : history) {
-      Json j = Json::object();
-      j["s"] = r.s;
-      j["n"] = r.n;
-      j["capacity"] = static_cast<double>(r.capacity);
-      j["stage"] = r.stage;
-      list.push_back(std::move(j));
-    }
+    for (const SumRecord& r : history) list.push_back(to_json(r));
     u["records"] = std::move(list);
     units.push_back(std::move(u));
   }

@@ -51,6 +51,9 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
+  /// The run's epochs, once known (an orderer's stages decide them: Orderer::planned_epochs).
+  void set_epochs(int epochs) { epochs_ = epochs; }
+
   /// Called every training step; cheap when it does not redraw.
   void step(int epoch, std::int64_t step, double loss, double accuracy, double samples_per_second);
   /// Called after every unit a hashtron epoch fits: `index` of `layer`, the `done`-th of `total`.

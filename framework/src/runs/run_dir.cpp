@@ -114,22 +114,21 @@ std::vector<std::string> RunDirectory::metric_lines() const {
   std::vector<std::string> lines;
   if (!exists(kMetricsFile)) return lines;
   const std::string text = read(kMetricsFile);
+  // Lines end in '\n'; an unterminated last line is a row a power cut cut short, never whole.
   std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
+  for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1)
     if (end > start) lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
   return lines;
 }
 
 void RunDirectory::append_metrics(const Json& row) {
   if (!row.is_object()) throw Error("a metrics row must be a JSON object, not " + row.dump());
-  std::string text = exists(kMetricsFile) ? read(kMetricsFile) : std::string();
-  text += row.dump();
-  text += '\n';
-  write(kMetricsFile, text);
+  if (!metrics_) metrics_.emplace(file(kMetricsFile));
+  metrics_->append(row.dump() + '\n');
+}
+
+void RunDirectory::sync_metrics() {
+  if (metrics_) metrics_->sync();
 }
 
 std::vector<Json> RunDirectory::metrics() const {
@@ -152,9 +151,10 @@ void RunDirectory::keep_metrics(std::size_t rows) {
     throw Error(fmt::format("{} has {} rows, but the checkpoint counts {}",
                             (path_ / kMetricsFile).string(), lines.size(), rows),
                 (path_ / kMetricsFile).string());
-  if (lines.size() == rows) return;
   std::string text;
   for (std::size_t i = 0; i < rows; ++i) text += lines[i] + '\n';
+  if (exists(kMetricsFile) ? read(kMetricsFile) == text : rows == 0) return;
+  metrics_.reset();  // the file is replaced: appends go to the new one
   write(kMetricsFile, text);
 }
 

@@ -3,10 +3,12 @@
 // atomically (util/atomic_file.hpp), so a run killed at any moment leaves whole files only.
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runs/json.hpp"
+#include "util/atomic_file.hpp"
 #include "util/dir_lock.hpp"
 
 namespace ablate {
@@ -44,9 +46,11 @@ class RunDirectory {
   std::string read(const std::string& relative) const;
   bool exists(const std::string& relative) const;
 
-  /// metrics.jsonl: one JSON object per line. Appending rewrites the file atomically, so a kill
-  /// never leaves half a row.
+  /// metrics.jsonl: one JSON object per line, appended (util/atomic_file.hpp, AppendOnlyFile):
+  /// the file only ever holds whole rows, and an append costs the same at row 10 and row 10^6.
   void append_metrics(const Json& row);
+  /// Puts the rows appended so far on the disk (before a checkpoint that counts them).
+  void sync_metrics();
   /// Every row; an Error naming the line when one is not a JSON object.
   std::vector<Json> metrics() const;
   /// Keeps the first `rows` rows (on resume: drops rows written after the checkpoint).
@@ -61,6 +65,7 @@ class RunDirectory {
 
   std::filesystem::path path_;
   DirectoryLock lock_;
+  std::optional<AppendOnlyFile> metrics_;  // opened at the first append
 };
 
 }  // namespace ablate

@@ -69,21 +69,19 @@ int stuck_stages(std::span<const StageRecord> stages, double tolerance) {
   return count;
 }
 
+std::optional<Alert> memorization_alert(double before, double now, const AlertRules& rules) {
+  if (now <= rules.memorization_accuracy || before > rules.memorization_accuracy) return std::nullopt;
+  return Alert{AlertKind::memorization,
+               fmt::format("train accuracy {:.2f}% is above {:.2f}%: memorization risk", 100 * now,
+                           100 * rules.memorization_accuracy),
+               -1,
+               {}};
+}
+
 std::vector<Alert> new_alerts(const SumCache& sums, std::span<const UnitLayer> layers,
                               const AlertRules& rules) {
   std::vector<Alert> out;
   const auto& stages = sums.stages();
-  if (!stages.empty()) {
-    const double now = stages.back().train_accuracy;
-    const bool before = stages.size() > 1 &&
-                        stages[stages.size() - 2].train_accuracy > rules.memorization_accuracy;
-    if (now > rules.memorization_accuracy && !before)
-      out.push_back({AlertKind::memorization,
-                     fmt::format("train accuracy {:.2f}% is above {:.2f}%: memorization risk",
-                                 100 * now, 100 * rules.memorization_accuracy),
-                     -1,
-                     {}});
-  }
   if (const int stagnant = stagnant_stages(sums); stagnant == rules.stagnation_stages + 1)
     out.push_back({AlertKind::margin_stagnation,
                    fmt::format("no unit's margin changed over the last {} stages: margin "

@@ -1,8 +1,10 @@
 #pragma once
 // Alerts over the unit statistics (the backward-pipeline epic, "Add alerting for critical
-// conditions"; issue 4, "Observability and alerts"). Pure functions of the SumCache, evaluated
-// after each stage: each alert is raised once, at the stage where its condition begins to hold,
-// so a run that stays in a bad state logs it once rather than at every stage.
+// conditions"; issue 4, "Observability and alerts"). Pure functions, each alert raised once,
+// where its condition begins to hold, so a run that stays in a bad state logs it once rather
+// than at every check: memorization after every epoch (memorization_alert), the others, which
+// read the sum cache, after each stage (new_alerts). The thresholds are [pipeline] keys.
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,7 +37,11 @@ struct Alert {
   std::vector<UnitId> units;  // the units concerned (capacity oscillation)
 };
 
-/// The alerts whose condition starts to hold at the latest stage of `sums`.
+/// Memorization, when train accuracy went above the threshold from `before` (the previous
+/// epoch's) to `now`.
+std::optional<Alert> memorization_alert(double before, double now, const AlertRules& rules = {});
+
+/// The sum-cache alerts whose condition starts to hold at the latest stage of `sums`.
 /// `layers` names the layers in messages (may be empty).
 std::vector<Alert> new_alerts(const SumCache& sums, std::span<const UnitLayer> layers,
                               const AlertRules& rules = {});

@@ -1,6 +1,12 @@
 #pragma once
-// How closely the capacities a run gave its units follow the capacity law (the epic's success
-// metric "premodulo values correlate with margin (R^2 > 0.7)"; issue 4, "Acceptance").
+// How closely the capacities a run gave its units follow their margins (the epic's success
+// metric "premodulo values correlate with margin (R^2 > 0.7)"; issue 18).
+//
+// Measured across units, within each stage: at a stage, does a unit with a smaller margin get a
+// larger premodulo than a unit with a larger one? Pooling over stages instead would reward any
+// law whose capacities drift while the margins drift (a law that halves every capacity at every
+// stage, blind to the sums, scored 0.99 that way); within a stage such a law changes no unit's
+// rank and scores 0.
 #include <cstddef>
 #include <vector>
 
@@ -9,14 +15,16 @@
 namespace ablate {
 
 struct LawFit {
-  std::size_t points = 0;  // (S, next capacity) pairs found
-  double r_squared = 0;    // NaN when either side is constant or there are fewer than 2 points
+  std::size_t points = 0;  // (margin, next capacity) pairs found
+  double r_squared = 0;    // NaN when the margins never differ within a stage, or no pairs
 };
 
-/// Over every unit and every pair of consecutive records (t, t+1) where the unit trained with a
-/// capacity at t+1: the coefficient of determination of the least-squares line between
-/// log(N_t / (|S_t| + 1)) (the law's target from the sum at t) and log(capacity at t+1) (what the
-/// law decided from it).
+/// Pairs each unit's record at t, (margin m_t, N_t), with the capacity it got for t+1, and
+/// groups the pairs by stage. R^2 is that of one least-squares line through every group's
+/// points, each group about its own mean (the within-stage fit), of
+/// log(capacity at t+1) against log(m_t + 1/N_t): 1 when the premodulo (capacity^2, for a
+/// hashtron) is a power of the margin across units, as N/(|S|+1) is; 0 when the capacities do
+/// not vary across units at all. Records without a next capacity (none: 0) are left out.
 LawFit capacity_law_fit(const SumCache& sums);
 
 /// The squared Pearson correlation of paired samples; NaN if either is constant.

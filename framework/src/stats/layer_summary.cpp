@@ -82,4 +82,29 @@ Json to_json(const LayerSummary& summary, const std::string& name) {
   return out;
 }
 
+Json to_json(const StageRecord& s) {
+  Json j = Json::object();
+  j["stage"] = stage_number(s.stage);
+  j["stale"] = s.stale();
+  j["epoch"] = s.epoch;
+  j["layer"] = s.layer;
+  j["label"] = s.label;
+  j["timestamp"] = s.timestamp;
+  j["duration"] = s.duration;
+  j["train_accuracy"] = s.train_accuracy;
+  j["val_accuracy"] = s.val_accuracy;
+  return j;
+}
+
+Json to_json(const SumRecord& r) {
+  Json j = Json::object();
+  j["stage"] = stage_number(r.stage);
+  j["stale"] = r.stale();
+  j["s"] = r.s;
+  j["n"] = r.n;
+  j["margin"] = r.margin();
+  j["capacity"] = static_cast<double>(r.capacity);
+  return j;
+}
+
 }  // namespace ablate

@@ -37,4 +37,13 @@ LayerSummary summarize_layer(const SumCache& sums, int layer, const Zones& zones
 ///  "capacity":{..}}
 Json to_json(const LayerSummary& summary, const std::string& name);
 
+/// The sum cache's records as JSON (`ablate cache --export`, the report): the stage number as
+/// recorded, with "stale" for an earlier run's.
+/// {"stage","stale","epoch","layer","label","timestamp","duration","train_accuracy","val_accuracy"}
+Json to_json(const StageRecord& stage);
+/// {"stage","stale","s","n","margin","capacity"}
+Json to_json(const SumRecord& record);
+/// The stage a record names, stale or not (SumRecord::stage holds -1 - stage for stale ones).
+inline std::int32_t stage_number(std::int32_t stored) { return stored < 0 ? -1 - stored : stored; }
+
 }  // namespace ablate

@@ -56,4 +56,19 @@ bool SumCache::operator==(const SumCache& other) const {
   return keep_ == other.keep_ && history_ == other.history_ && stages_ == other.stages_;
 }
 
+SumCache as_stale(const SumCache& earlier, std::size_t keep) {
+  auto mark = [](std::int32_t stage) { return stage < 0 ? stage : -1 - stage; };
+  SumCache out(keep);
+  for (const auto& [unit, history] : earlier.units())
+    for (SumRecord r : earlier.trend(unit, keep)) {
+      r.stage = mark(r.stage);
+      out.record(unit, r);
+    }
+  for (StageRecord stage : earlier.stages()) {
+    stage.stage = mark(stage.stage);
+    out.record_stage(stage);
+  }
+  return out;
+}
+
 }  // namespace ablate

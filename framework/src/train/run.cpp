@@ -123,6 +123,7 @@ RunResult train_in(RunDirectory& dir, const Experiment& experiment, Registry& re
     Outcome outcome = trainer.run(
         [&](const Json& row) { dir.append_metrics(row); },
         [&](const StateStore& s) {
+          dir.sync_metrics();  // the rows the checkpoint counts are on the disk before it
           write_safetensors(dir.path() / kCheckpoint, s, {{"format", "ablate checkpoint"}});
           dir.write(kSumCacheFile, Trainer::sums_snapshot(s));
         },

@@ -16,6 +16,7 @@
 #include "stats/sum_cache_io.hpp"
 #include "train/gradient_engine.hpp"
 #include "train/stop.hpp"
+#include "util/atomic_file.hpp"
 
 namespace ablate {
 namespace {
@@ -46,6 +47,14 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
       registry_(registry),
       seed_(static_cast<std::uint64_t>(experiment.experiment.integer("seed"))) {
   const Params& train = experiment.train;
+  const Params& pipeline = experiment.pipeline;
+  zones_ = {pipeline.real("noise_factor"), pipeline.real("collapse_fraction")};
+  rules_.memorization_accuracy = pipeline.real("memorization_accuracy");
+  rules_.stagnation_stages = static_cast<int>(pipeline.integer("stagnation_stages"));
+  rules_.oscillation_flips = static_cast<int>(pipeline.integer("oscillation_flips"));
+  rules_.stuck_stages = static_cast<int>(pipeline.integer("stuck_stages"));
+  rules_.accuracy_tolerance = pipeline.real("stuck_tolerance");
+  sums_ = SumCache(static_cast<std::size_t>(pipeline.integer("sums_kept")));
   const auto threads = static_cast<int>(train.integer("threads"));
   set_threads(threads > 0 ? threads : hardware_threads());
 
@@ -82,6 +91,14 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
   }
   data_ = prepare_data(std::move(sources), experiment.split, experiment.tasks, seed_);
   for (const auto& warning : data_.warnings) spdlog::warn("{}", warning);
+  const auto n = static_cast<std::int64_t>(data_.tasks.front().train.size());
+  if (zones_.epsilon(n) >= zones_.tau(n))
+    throw ConfigError(fmt::format("[pipeline] leaves no gold zone for N = {} training samples: the "
+                                  "noise floor noise_factor * sqrt(N) = {:.1f} is not below the "
+                                  "collapse threshold collapse_fraction * N = {:.1f}; lower "
+                                  "pipeline.noise_factor or raise pipeline.collapse_fraction",
+                                  n, zones_.epsilon(n), zones_.tau(n)),
+                      experiment.file.string());
 
   const auto batch = train.integer("batch_size");
   const auto first_train = static_cast<std::int64_t>(data_.tasks.front().train.size());
@@ -95,6 +112,7 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
       topology_->build({data_.shape, static_cast<int>(data_.tasks.size())}, init);
   if (auto* gradient = dynamic_cast<GradientModel*>(built.get())) {
     built.release();
+    has_loss_ = true;
     engine_ = std::make_unique<GradientEngine>(
         tie_to(topology_, std::unique_ptr<GradientModel>(gradient)), std::move(regularizers),
         data_.shape, train, seed_, progress_.get());
@@ -116,6 +134,31 @@ Trainer::Trainer(const Experiment& experiment, Registry& registry)
   }
   graph_ = std::make_unique<UnitGraph>(engine_->model().unit_layers());
   unit_sums_.assign(static_cast<std::size_t>(graph_->unit_count()), 0);
+  if (const int planned = orderer_->planned_epochs(*graph_, static_cast<int>(train.integer("epochs"))))
+    progress_->set_epochs(planned * static_cast<int>(data_.tasks.size()));
+
+  best_metric_ = train.string("best_metric");
+  if (best_metric_ == "auto") best_metric_ = has_loss_ ? "val_loss" : "val_accuracy";
+  if (best_metric_ == "val_loss" && !has_loss_)
+    throw ConfigError("train.best_metric = \"val_loss\", but topology '" +
+                          experiment.topology.plugin +
+                          "' trains a model without a loss: choose \"val_accuracy\" or \"auto\"",
+                      experiment.file.string());
+
+  // A new session of an earlier run's pipeline: its sums, marked stale, start this run's cache.
+  if (const std::string from = pipeline.string("sums_from"); !from.empty()) {
+    SumSnapshot earlier;
+    try {
+      earlier = decode_sums(read_file(from), from);
+      require_identity(earlier.identity, {earlier.identity.run, graph_->layers()}, from);
+    } catch (const Error& e) {  // a setting that cannot work: before anything runs
+      throw ConfigError(std::string("pipeline.sums_from: ") + e.what(), experiment.file.string());
+    }
+    sums_ = as_stale(earlier.sums, sums_.keep());
+    imported_sums_ = true;
+    spdlog::info("starting from the sum cache of '{}' ({}): {} units, {} stages, marked stale",
+                 earlier.identity.run, from, sums_.units().size(), sums_.stages().size());
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -145,15 +188,26 @@ std::shared_ptr<Orderer> Trainer::make_orderer() const {
                                    experiment_.orderer.params);
 }
 
+double Trainer::elapsed() const {
+  return elapsed_before_ +
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
 Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
                      const StateStore* resume) {
   std::int64_t rows = 0;
+  started_ = std::chrono::steady_clock::now();
   if (resume) {
     load(*resume);
     rows = resume->integers("trainer/rows").at(0);
+  } else if (imported_sums_) {
+    start_from_imported_sums();
   }
+  // Every row carries the training clock (the one field a re-run does not reproduce).
   auto row = [&](const Json& r) {
-    emit(r);
+    Json timed = r;
+    timed["elapsed_s"] = std::round(elapsed() * 1000) / 1000;
+    emit(timed);
     ++rows;
   };
   using Clock = std::chrono::steady_clock;
@@ -198,16 +252,22 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
     const Task& task = data_.tasks[static_cast<std::size_t>(at_.task)];
     model.set_task(at_.task);
     if (!at_.in_stage) {
-      Rng rng = Rng::stream(seed_, "orderer", static_cast<std::uint64_t>(at_.epoch));
-      const OrderContext ctx{*graph_, sums_, zones_, rng, at_.stage, epochs, last_train_accuracy_};
-      if (const PluginCall call(orderer_entry_); true) stage_ = orderer_->next(ctx);
+      stage_.reset();
+      if (!task_stopped_) {  // an early stop ends the task: the orderer is not asked again
+        Rng rng = Rng::stream(seed_, "orderer", static_cast<std::uint64_t>(at_.epoch));
+        const OrderContext ctx{*graph_, sums_, zones_, rng, at_.stage, epochs,
+                               last_train_accuracy_, stage_ended_early_};
+        if (const PluginCall call(orderer_entry_); true) stage_ = orderer_->next(ctx);
+      }
       if (!stage_) {  // the task is done
         end_task(row);
         ++at_.task;
         at_.stage = 0;
         at_.task_epoch = 0;
         orderer_ = make_orderer();
-        if (at_.task < tasks) {
+        if (at_.task < tasks) {  // the summary keeps the last task's best epoch
+          best_ = {};
+          task_stopped_ = false;
           save_checkpoint();
           if (stop_signal()) return interrupted();
         }
@@ -215,9 +275,13 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
       }
       at_.in_stage = true;
       at_.stage_epoch = 0;
+      stage_started_ = elapsed();
+      stage_best_accuracy_ = -1;
+      stage_stalled_ = 0;
+      stage_ended_early_.clear();
       if (sums_.stages().empty()) bootstrap_output_capacity(task);
     }
-    while (at_.stage_epoch < stage_->epochs) {
+    while (at_.stage_epoch < stage_->epochs && stage_ended_early_.empty()) {
       const double lr = engine_->learning_rate(task, at_.task_epoch);
       EpochFigures epoch;
       if (const PluginCall call(topology_entry_); true)  // the topology's model does the work
@@ -235,9 +299,11 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
       Figures figures;
       Rng rng = Rng::stream(seed_, "epoch_end", static_cast<std::uint64_t>(at_.epoch));
       engine_->end_epoch(at_.epoch, rng, figures);
+      const double accuracy_before = last_train_accuracy_;
       last_train_loss_ = epoch.loss;
       last_train_accuracy_ = epoch.accuracy;
       last_val_accuracy_ = engine_->accuracy(task.val);
+      last_val_loss_ = engine_->loss(task.val);
       Json r = Json::object();
       r["kind"] = "epoch";
       r["epoch"] = at_.epoch;
@@ -247,8 +313,18 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
       r["train_loss"] = epoch.loss;
       r["train_accuracy"] = epoch.accuracy;
       r["val_accuracy"] = last_val_accuracy_;
+      if (last_val_loss_ && std::isfinite(*last_val_loss_)) r["val_loss"] = *last_val_loss_;
       for (const auto& [name, value] : figures) r[name] = value;
       row(r);
+      if (const auto alert = memorization_alert(accuracy_before, epoch.accuracy, rules_)) {
+        spdlog::warn("alert after epoch {}: {}", at_.epoch, alert->message);
+        Json a = to_json(*alert);
+        a["task"] = at_.task;
+        a["stage"] = at_.stage;
+        a["epoch"] = at_.epoch;
+        row(a);
+      }
+      judge_epoch(epoch.accuracy, last_val_loss_);
       const std::string loss = epoch.has_loss ? fmt::format("loss {:.4f}  ", epoch.loss) : "";
       progress_->epoch_done(at_.epoch, fmt::format("{}train {:.2f}%  val {:.2f}%", loss,
                                                    100 * epoch.accuracy, 100 * last_val_accuracy_));
@@ -264,6 +340,56 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
   add_schedule_figures(outcome.summary);
   save_checkpoint();
   return outcome;
+}
+
+void Trainer::judge_epoch(double train_accuracy, const std::optional<double>& val_loss) {
+  // The stage: progress is a train accuracy above the stage's best by more than the tolerance.
+  if (train_accuracy > stage_best_accuracy_ + stage_->tolerance) {
+    stage_best_accuracy_ = train_accuracy;
+    stage_stalled_ = 0;
+  } else {
+    ++stage_stalled_;
+  }
+  if (stage_->patience > 0 && stage_stalled_ >= stage_->patience)
+    stage_ended_early_ = fmt::format("{} epochs without progress", stage_stalled_);
+  else if (stage_->timeout_seconds > 0 && elapsed() - stage_started_ >= stage_->timeout_seconds)
+    stage_ended_early_ = fmt::format("{:.0f} s (stage_timeout)", elapsed() - stage_started_);
+
+  // The task's best epoch on best_metric, and early stopping.
+  const bool by_loss = best_metric_ == "val_loss";
+  if (by_loss && !(val_loss && std::isfinite(*val_loss))) return;
+  const double value = by_loss ? *val_loss : last_val_accuracy_;
+  const double delta = experiment_.train.real("early_stop_delta");
+  const bool better = best_.epoch == 0 ||
+                      (by_loss ? value < best_.value - delta : value > best_.value + delta);
+  if (better) {
+    best_ = {at_.epoch, value,         val_loss.value_or(0), last_val_accuracy_,
+             train_accuracy, val_loss.has_value(), 0};
+  } else {
+    ++best_.since;
+  }
+  const auto patience = experiment_.train.integer("early_stop");
+  if (patience > 0 && best_.since >= patience && !task_stopped_) {
+    task_stopped_ = true;
+    stage_ended_early_ = fmt::format("early stop: {} has not improved for {} epochs (best {:.4f} "
+                                     "at epoch {})",
+                                     best_metric_, best_.since, best_.value, best_.epoch);
+    spdlog::info("{}", stage_ended_early_);
+  }
+}
+
+void Trainer::start_from_imported_sums() {
+  // The earlier run's last decisions carry over: each unit starts with the capacity the law
+  // gives its (stale) history, instead of phase 0's bootstrap.
+  if (!capacity_) return;
+  for (const auto& [unit, history] : sums_.units()) {
+    if (history.empty()) continue;
+    double next = 0;
+    if (const PluginCall call(capacity_entry_); true)
+      next = capacity_->next(history, history.back().capacity);
+    capacity_now_[unit] = static_cast<float>(next);
+    engine_->model().apply_capacity(unit, next);
+  }
 }
 
 void Trainer::bootstrap_output_capacity(const Task& task) {
@@ -298,7 +424,8 @@ void Trainer::end_stage(const Task& task, const RowSink& emit) {
   const Samples& train = task.train;
   const auto n = static_cast<std::int32_t>(train.size());
   engine_->unit_sums(train, unit_sums_);
-  StageRecord stage_record{at_.stage, at_.epoch, 0.0, 0.0, last_train_accuracy_,
+  const double duration = elapsed() - stage_started_;
+  StageRecord stage_record{at_.stage, at_.epoch, stage_started_, duration, last_train_accuracy_,
                            last_val_accuracy_, stage_->label};
   stage_record.layer = stage_->layer;
   sums_.record_stage(stage_record);
@@ -335,9 +462,11 @@ void Trainer::end_stage(const Task& task, const RowSink& emit) {
   r["epoch"] = at_.epoch;
   r["train_accuracy"] = last_train_accuracy_;
   r["val_accuracy"] = last_val_accuracy_;
+  r["duration_s"] = std::round(duration * 1000) / 1000;
+  if (!stage_ended_early_.empty()) r["ended_early"] = stage_ended_early_;
   r["layers"] = std::move(layers);
   emit(r);
-  for (const Alert& alert : new_alerts(sums_, unit_layers)) {
+  for (const Alert& alert : new_alerts(sums_, unit_layers, rules_)) {
     spdlog::warn("alert after stage {} ({}): {}", at_.stage, stage_->label, alert.message);
     Json row = to_json(alert);
     row["task"] = at_.task;
@@ -382,6 +511,14 @@ Json Trainer::final_summary() {
   const auto val_loss = engine_->loss(data_.tasks[current].val);
   if (val_loss && std::isfinite(*val_loss)) s["val_loss"] = *val_loss;  // none after divergence
   s["label_shift"] = data_.label_shift;
+  if (best_.epoch > 0) {  // of the task trained last
+    s["best_metric"] = best_metric_;
+    s["best_epoch"] = best_.epoch;
+    s["best_val_accuracy"] = best_.val_accuracy;
+    s["best_train_accuracy"] = best_.train_accuracy;
+    if (best_.has_val_loss) s["best_val_loss"] = best_.val_loss;
+  }
+  if (task_stopped_) s["stopped_early"] = true;
   if (task_accuracy_.empty()) return s;
   // Final accuracy over the tasks seen, forgetting (Chaudhry et al. 2018) and backward transfer
   // (Lopez-Paz & Ranzato 2017) over the tasks before the last.
@@ -414,8 +551,10 @@ void Trainer::save(StateStore& out) const {
           std::vector<std::int64_t>{at_.task, at_.stage, at_.stage_epoch, at_.epoch, at_.task_epoch,
                                     at_.in_stage});
   if (stage_) {
-    out.put("trainer/stage",
-            std::vector<std::int64_t>{stage_->epochs, stage_->layer, stage_->units.all});
+    out.put("trainer/stage", std::vector<std::int64_t>{stage_->epochs, stage_->layer,
+                                                       stage_->units.all, stage_->patience});
+    out.put("trainer/stage_limits",
+            std::vector<double>{stage_->tolerance, stage_->timeout_seconds});
     out.put("trainer/stage_units", flatten(stage_->units.units));
     out.put_text("trainer/stage_label", stage_->label);
   }
@@ -432,6 +571,15 @@ void Trainer::save(StateStore& out) const {
   out.put("trainer/task_accuracy", matrix);
   out.put("trainer/last",
           std::vector<double>{last_train_accuracy_, last_val_accuracy_, last_train_loss_});
+  // The clock (a re-run's differs: compare checkpoints without it) and the stage's and task's
+  // judges: where a resumed run ends a stage early, or stops, is where the whole run would.
+  out.put("trainer/clock", std::vector<double>{elapsed(), stage_started_});
+  out.put("trainer/judges",
+          std::vector<double>{stage_best_accuracy_, double(stage_stalled_), double(task_stopped_),
+                              double(best_.epoch), best_.value, best_.val_loss,
+                              best_.val_accuracy, best_.train_accuracy, double(best_.has_val_loss),
+                              double(best_.since)});
+  out.put_text("trainer/stage_ended_early", stage_ended_early_);
 }
 
 void Trainer::load(const StateStore& in) {
@@ -444,9 +592,14 @@ void Trainer::load(const StateStore& in) {
   stage_.reset();
   if (in.has("trainer/stage")) {
     const auto st = in.integers("trainer/stage");
+    const auto limits = in.reals("trainer/stage_limits");
     stage_ = Stage{UnitSelection{st.at(2) != 0, unflatten(in.integers("trainer/stage_units"))},
-                   static_cast<int>(st.at(0)), static_cast<int>(st.at(1)),
-                   in.text("trainer/stage_label")};
+                   static_cast<int>(st.at(0)),
+                   static_cast<int>(st.at(1)),
+                   in.text("trainer/stage_label"),
+                   static_cast<int>(st.at(3)),
+                   limits.at(0),
+                   limits.at(1)};
   }
   capacity_now_.clear();
   const auto units = unflatten(in.integers("trainer/capacity_units"));
@@ -463,6 +616,19 @@ void Trainer::load(const StateStore& in) {
   last_train_accuracy_ = last.at(0);
   last_val_accuracy_ = last.at(1);
   last_train_loss_ = last.at(2);
+  const auto clock = in.reals("trainer/clock");
+  elapsed_before_ = clock.at(0);
+  stage_started_ = clock.at(1);
+  started_ = std::chrono::steady_clock::now();
+  const auto j = in.reals("trainer/judges");
+  if (j.size() != 10)
+    throw Error("checkpoint tensor trainer/judges holds " + std::to_string(j.size()) +
+                " values, expected 10");
+  stage_best_accuracy_ = j[0];
+  stage_stalled_ = static_cast<int>(j[1]);
+  task_stopped_ = j[2] != 0;
+  best_ = {static_cast<int>(j[3]), j[4], j[5], j[6], j[7], j[8] != 0, static_cast<int>(j[9])};
+  stage_ended_early_ = in.text("trainer/stage_ended_early");
 }
 
 }  // namespace ablate

@@ -4,6 +4,7 @@
 // through the capacity law, back into the model; rows and checkpoints along the way.
 // Everything random is drawn from streams keyed by (seed, purpose, epoch), so a run resumed from
 // a checkpoint continues exactly as the uninterrupted run would have.
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "plugins/registry.hpp"
 #include "runs/json.hpp"
 #include "runs/log.hpp"
+#include "stats/alerts.hpp"
 #include "train/engine.hpp"
 #include "train/gemm_choice.hpp"
 
@@ -32,6 +34,15 @@ struct Position {
   int epoch = 0;          // epochs done in the whole run
   int task_epoch = 0;     // epochs done in this task (the learning-rate clock)
   bool in_stage = false;  // a stage has begun and not ended
+};
+
+/// The epoch that did best on [train] best_metric in the task being trained (for summary.json
+/// and early stopping).
+struct BestEpoch {
+  int epoch = 0;  // 0: none yet
+  double value = 0, val_loss = 0, val_accuracy = 0, train_accuracy = 0;
+  bool has_val_loss = false;
+  int since = 0;  // epochs since it
 };
 
 /// How a run ended.
@@ -75,6 +86,13 @@ class Trainer {
   void end_stage(const Task& task, const RowSink& emit);
   void end_task(const RowSink& emit);
   Json final_summary();
+  /// Seconds of training since the run began (a resumed run goes on from its checkpoint's).
+  double elapsed() const;
+  /// After an epoch: the stage's patience and timeout, [train] best_metric and early stopping.
+  /// Sets why the stage ends early (stage_ended_early_), if it does.
+  void judge_epoch(double train_accuracy, const std::optional<double>& val_loss);
+  /// A fresh run on an earlier run's sums: every unit's capacity from the law on its history.
+  void start_from_imported_sums();
   /// With a capacity law, when the run's first stage trains the output layer: its units start
   /// from Engine::bootstrap_capacity.
   void bootstrap_output_capacity(const Task& task);
@@ -101,12 +119,27 @@ class Trainer {
   std::unique_ptr<UnitGraph> graph_;
   SumCache sums_;
   Zones zones_;
+  AlertRules rules_;
+  bool imported_sums_ = false;  // sums_ began as an earlier run's ([pipeline] sums_from)
+  bool has_loss_ = false;       // the model has a loss (hashtrons have none)
+  std::string best_metric_;     // val_loss | val_accuracy
+  // The clock: seconds trained before this process (from the checkpoint), and since when.
+  double elapsed_before_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  // The stage in training: when it began, its best train accuracy and the epochs since, and why
+  // it ends early (empty: it runs its epochs); the task: its best epoch, and whether it stopped.
+  double stage_started_ = 0, stage_best_accuracy_ = -1;
+  int stage_stalled_ = 0;
+  std::string stage_ended_early_;
+  BestEpoch best_;
+  bool task_stopped_ = false;
   Position at_;
   std::optional<Stage> stage_;
   std::map<UnitId, float> capacity_now_;  // the capacity each unit trains with
   std::vector<std::vector<double>> task_accuracy_;  // [after task i][on task j]
   std::vector<std::int64_t> unit_sums_;
   double last_train_accuracy_ = 0, last_val_accuracy_ = 0, last_train_loss_ = 0;
+  std::optional<double> last_val_loss_;
 };
 
 }  // namespace ablate

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "ablate/error.hpp"
@@ -83,6 +84,43 @@ void write_atomic(const std::filesystem::path& path, std::string_view bytes) {
     throw;
   }
   sync_folder(path.parent_path());
+}
+
+AppendOnlyFile::AppendOnlyFile(std::filesystem::path path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  if (fd_ < 0) fail("open", path_, errno);
+}
+
+AppendOnlyFile::AppendOnlyFile(AppendOnlyFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+
+AppendOnlyFile& AppendOnlyFile::operator=(AppendOnlyFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+AppendOnlyFile::~AppendOnlyFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void AppendOnlyFile::append(std::string_view record) {
+  const off_t start = ::lseek(fd_, 0, SEEK_END);
+  if (start < 0) fail("write", path_, errno);
+  try {
+    write_all(fd_, record, path_);
+  } catch (...) {
+    // Part of the record may be in: cut it off, so what the file holds stays whole records.
+    if (::ftruncate(fd_, start) != 0) { /* the reader drops an unterminated last line */ }
+    throw;
+  }
+}
+
+void AppendOnlyFile::sync() {
+  if (::fdatasync(fd_) != 0) fail("sync", path_, errno);
 }
 
 void create_folders(const std::filesystem::path& folder) {

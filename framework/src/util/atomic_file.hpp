@@ -14,6 +14,29 @@ namespace ablate {
 /// Throws ablate::Error naming the path and the system's reason.
 void write_atomic(const std::filesystem::path& path, std::string_view bytes);
 
+/// A file that only grows, one whole record at a time (metrics.jsonl): each append is one
+/// O_APPEND write of the record, so its cost does not grow with the file. A write that fails part
+/// way (a full disk) is cut back to the record's start, so the file holds whole records only.
+/// Records reach the disk at sync() (the run calls it before every checkpoint) or when the
+/// system writes them back; a record cut short by a power cut has no newline, and readers
+/// drop an unterminated last line.
+class AppendOnlyFile {
+ public:
+  explicit AppendOnlyFile(std::filesystem::path path);  // created if missing; Error naming it
+  AppendOnlyFile(AppendOnlyFile&& other) noexcept;
+  AppendOnlyFile& operator=(AppendOnlyFile&& other) noexcept;
+  ~AppendOnlyFile();
+
+  /// Writes `record` at the end; an Error naming the file, and the file as it was, on failure.
+  void append(std::string_view record);
+  /// fdatasync: everything appended is on the disk. An Error naming the file.
+  void sync();
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
 /// Creates `folder` and its missing parents; an Error naming it when that fails.
 void create_folders(const std::filesystem::path& folder);
 

@@ -9,6 +9,7 @@ class All final : public ablate::Orderer {
     if (ctx.stage > 0) return std::nullopt;
     return ablate::Stage{ablate::UnitSelection::everything(), ctx.epochs, -1, "all"};
   }
+  int planned_epochs(const ablate::UnitGraph&, int epochs) const override { return epochs; }
 };
 
 const ablate::PluginInfo& info() {

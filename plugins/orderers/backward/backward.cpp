@@ -20,6 +20,9 @@ class Backward final : public ablate::Orderer {
                        visit->phase0 ? "phase0"
                                      : "layer " + LayerWalk::layer_name(ctx, visit->layer));
   }
+  int planned_epochs(const ablate::UnitGraph& graph, int epochs) const override {
+    return walk_.planned_epochs(graph.layers().size(), epochs);
+  }
   void save(ablate::StateStore& out, const std::string& prefix) const override {
     walk_.save(out, prefix);
   }

@@ -16,6 +16,9 @@ class Forward final : public ablate::Orderer {
     return walk_.stage(ctx, *visit, LayerWalk::whole_layer(ctx, visit->layer),
                        "layer " + LayerWalk::layer_name(ctx, visit->layer));
   }
+  int planned_epochs(const ablate::UnitGraph& graph, int epochs) const override {
+    return walk_.planned_epochs(graph.layers().size(), epochs);
+  }
   void save(ablate::StateStore& out, const std::string& prefix) const override {
     walk_.save(out, prefix);
   }

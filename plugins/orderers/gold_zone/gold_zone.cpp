@@ -58,6 +58,9 @@ class GoldZone final : public ablate::Orderer {
     return walk_.stage(ctx, *visit, std::move(units), std::move(label));
   }
 
+  int planned_epochs(const ablate::UnitGraph& graph, int epochs) const override {
+    return walk_.planned_epochs(graph.layers().size(), epochs);
+  }
   void save(ablate::StateStore& out, const std::string& prefix) const override {
     walk_.save(out, prefix);
     out.put(prefix + "picked", std::vector<std::int64_t>(picked_.begin(), picked_.end()));
