@@ -200,6 +200,48 @@ TEST_CASE("a full disk while writing metrics, a checkpoint or the sum cache: the
   }
 }
 
+TEST_CASE("an fsync or a rename that fails: the file and the reason named, status failed, "
+          "nothing written damaged, resume finishes the run", "[faults][e2e]") {
+  TempDir tmp("ablate-faults-sync");
+  const Reference reference = reference_run(tmp);
+  struct Fault {
+    const char *call, *file, *error, *message;
+  };
+  for (const Fault& fault :
+       {Fault{"fsync", "metrics.jsonl", "EIO", "cannot sync "},
+        Fault{"fsync", "last.safetensors", "EIO", "cannot sync "},
+        Fault{"rename", "sumcache.bin", "EROFS", "cannot rename a temporary file to "}}) {
+    DYNAMIC_SECTION(fault.call << " of " << fault.file) {
+      const fs::path out = tmp / (std::string("out-") + fault.call + "-" + std::string(fault.file).substr(0, 4));
+      const auto r = run_command(std::string("env -u ABLATE_PLUGIN_PATH LD_PRELOAD=" ABLATE_FAULT_PRELOAD
+                                             " ABLATE_FAULT_CALL=") + fault.call +
+                                 " ABLATE_FAULT_PATH=" + fault.file + " ABLATE_FAULT_ERRNO=" +
+                                 fault.error + " " ABLATE_BINARY " run " +
+                                 (tmp / "run.toml").string() + " --out " + out.string());
+      INFO(r.output);
+      CHECK(r.exit_code == 1);
+      const std::string reason = std::string(fault.error) == "EIO" ? "Input/output error"
+                                                                   : "Read-only file system";
+      CHECK_THAT(r.output, Catch::Contains(fault.message) &&
+                               Catch::Contains(std::string(fault.file) + ": " + reason));
+      const fs::path dir = newest_run_in(out, "faults");
+      REQUIRE(!dir.empty());
+      const auto summary = read_json(dir / "summary.json");
+      CHECK(summary.at("status").as_string() == "failed");
+      CHECK_THAT(summary.at("reason").as_string(), Catch::Contains(reason));
+      const std::string metrics = without_clock(read_text(dir / "metrics.jsonl"));
+      CHECK(reference.metrics.compare(0, metrics.size(), metrics) == 0);
+      for (const auto& e : fs::recursive_directory_iterator(dir))
+        CHECK(e.path().filename().string().find("ablate-tmp") == std::string::npos);
+      const auto resumed = run_ablate("resume " + dir.string());
+      INFO(resumed.output);
+      REQUIRE(resumed.exit_code == 0);
+      CHECK(without_clock(read_text(dir / "metrics.jsonl")) == reference.metrics);
+      CHECK(checkpoint_without_clock(dir / "checkpoints/last.safetensors") == reference.checkpoint);
+    }
+  }
+}
+
 TEST_CASE("a read-only checkpoints folder: the run fails naming the file, the checkpoint is "
           "untouched, and resume finishes once it is writable",
           "[faults][e2e]") {
@@ -234,6 +276,49 @@ TEST_CASE("a read-only checkpoints folder: the run fails naming the file, the ch
   CHECK(summary.at("status").as_string() == "failed");
   CHECK_THAT(summary.at("reason").as_string(), Catch::Contains("Permission denied"));
   CHECK(ablate::sha256_file(dir / "checkpoints/last.safetensors") == checkpoint);
+  const auto resumed = run_ablate("resume " + dir.string());
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(without_clock(read_text(dir / "metrics.jsonl")) == reference.metrics);
+}
+
+TEST_CASE("a read-only run directory: resume is refused naming the folder and the reason, and "
+          "changes nothing", "[faults][e2e]") {
+  TempDir tmp("ablate-faults-readonly-dir");
+  const Reference reference = reference_run(tmp);
+  const fs::path dir =
+      kill_run_when({(tmp / "run.toml").string(), "--out", (tmp / "runs").string()}, tmp / "runs",
+                    "faults",
+                    [](const fs::path& run) {
+                      return fs::exists(run / "checkpoints/last.safetensors");
+                    },
+                    std::chrono::seconds(60), tmp / "killed.log")
+          .dir;
+  REQUIRE(!dir.empty());
+  const auto before = hashes(dir);
+  std::string env = "env -u ABLATE_PLUGIN_PATH ";
+  if (::geteuid() == 0) {  // root writes into read-only folders: the shim plays the file system
+    WARN("running as root, where chmod a-w does not stop writes: EROFS comes from the shim");
+    env += "LD_PRELOAD=" ABLATE_FAULT_PRELOAD " ABLATE_FAULT_CALL=open ABLATE_FAULT_PATH=" +
+           dir.string() + " ABLATE_FAULT_ERRNO=EROFS ";
+  }
+  auto set_writable = [&](bool writable) {
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+      fs::permissions(e.path(), fs::perms::owner_write,
+                      writable ? fs::perm_options::add : fs::perm_options::remove);
+    fs::permissions(dir, fs::perms::owner_write,
+                    writable ? fs::perm_options::add : fs::perm_options::remove);
+  };
+  set_writable(false);
+  const auto r = run_command(env + ABLATE_BINARY " resume " + dir.string());
+  set_writable(true);
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains(dir.string()) &&
+                           (Catch::Contains("Read-only file system") ||
+                            Catch::Contains("Permission denied")));
+  auto after = hashes(dir);
+  CHECK(after == before);
   const auto resumed = run_ablate("resume " + dir.string());
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);
