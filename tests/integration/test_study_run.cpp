@@ -116,7 +116,7 @@ TEST_CASE(
   const std::string seed = std::to_string(read_json(study / "manifest.json").at("trials").at(0).at("seed").as_integer());
   CHECK(std::regex_search(c.output, std::regex(R"(\nconfig key +\[1\] +\[2\] +\[3\])")));
   CHECK(std::regex_search(c.output, std::regex(R"(\ntrain\.lr +0\.05 +0\.05 +0\.1\n)")));
-  CHECK(std::regex_search(c.output, std::regex("\nexperiment\.seed +" + seed + R"( +\(varies\) +\(varies\)\n)")));
+  CHECK(std::regex_search(c.output, std::regex(R"(\nexperiment\.seed +)" + seed + R"( +\(varies\) +\(varies\)\n)")));
   CHECK_FALSE(std::regex_search(c.output, std::regex(R"(\ntrain\.epochs )")));
   CHECK(run_ablate("compare " + (tmp / "nothing").string()).exit_code != 0);
 }

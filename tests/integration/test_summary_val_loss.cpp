@@ -2,9 +2,11 @@
 // sklearn's digits. Labels made wrong on purpose must show in the validation figures (whose
 // labels stay true), so both the injection and the new figure are exercised together.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 
 #include "runs/json.hpp"
+#include "study/plan.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -59,6 +61,13 @@ checkpoint_every = 0
 )");
   const ablate::Json clean = run_summary(tmp / "digits.toml", "", tmp / "runs");
   const double clean_loss = figure(clean, "val_loss");
+  // Every number the host writes to summary.json is a figure a finding's check may name.
+  const auto& figures = ablate::study::host_figures();
+  for (const auto& [key, value] : clean.as_object())
+    if (value.is_number()) {
+      INFO("summary.json's " << key << " is no figure of study::host_figures()");
+      CHECK(std::find(figures.begin(), figures.end(), key) != figures.end());
+    }
   INFO("clean: val_loss " << clean_loss << ", val_accuracy " << figure(clean, "val_accuracy"));
   CHECK(std::isfinite(clean_loss));
   CHECK(clean_loss > 0);

@@ -229,14 +229,14 @@ TEST_CASE("a status.json whose exit code or pid no int holds is an error, not un
 TEST_CASE("where a finding holds along a regime, in words", "[study][regime]") {
   using ablate::study::Regime;
   using ablate::study::where_it_holds;
-  const Regime n{"split.n_train", {"250", "1000", "4000"}};
+  const Regime n{"split.n_train", {"250", "1000", "4000"}, {}};
   CHECK(where_it_holds(n, {true, true, false}) == "holds for split.n_train <= 1000, fails above");
   CHECK(where_it_holds(n, {false, true, true}) == "holds for split.n_train >= 1000, fails below");
   CHECK(where_it_holds(n, {true, false, true}) ==
         "holds for split.n_train in {250, 4000}, fails for {1000}");
   CHECK(where_it_holds(n, {true, true, true}) == "holds for every split.n_train tried");
   CHECK(where_it_holds(n, {false, false, false}) == "holds for no split.n_train tried");
-  const Regime names{"topology.plugin", {"\"mlp\"", "\"router\""}};  // no order: listed
+  const Regime names{"topology.plugin", {"\"mlp\"", "\"router\""}, {}};  // no order: listed
   CHECK(where_it_holds(names, {true, false}) ==
         "holds for topology.plugin in {\"mlp\"}, fails for {\"router\"}");
 }

@@ -328,14 +328,6 @@ StudySections read_study_sections(const toml::table& root) {
                           value.where.str());
     }
   }
-  if (sections.regime)
-    for (const ArmSection& arm : sections.arms)
-      for (const Setting& setting : arm.settings)
-        if (setting.path == sections.regime->path)
-          throw ConfigError("arm '" + arm.name + "' sets " + setting.path +
-                                ", the [regime] key: the regime runs every arm at each of its "
-                                "values",
-                            setting.where.str());
   return sections;
 }
 

@@ -8,26 +8,6 @@
 
 namespace ablate {
 
-double r_squared(const std::vector<double>& x, const std::vector<double>& y) {
-  const std::size_t n = std::min(x.size(), y.size());
-  if (n < 2) return std::numeric_limits<double>::quiet_NaN();
-  double mx = 0, my = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= static_cast<double>(n);
-  my /= static_cast<double>(n);
-  double sxx = 0, syy = 0, sxy = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
-    sxy += (x[i] - mx) * (y[i] - my);
-  }
-  if (sxx <= 0 || syy <= 0) return std::numeric_limits<double>::quiet_NaN();
-  return sxy * sxy / (sxx * syy);
-}
-
 LawFit capacity_law_fit(const SumCache& sums) {
   // Every unit is recorded at every stage end, so a record's distance from the end of its
   // history names its stage across units (pruning drops the same oldest stage from all).

@@ -27,7 +27,4 @@ struct LawFit {
 /// not vary across units at all. Records without a next capacity (none: 0) are left out.
 LawFit capacity_law_fit(const SumCache& sums);
 
-/// The squared Pearson correlation of paired samples; NaN if either is constant.
-double r_squared(const std::vector<double>& x, const std::vector<double>& y);
-
 }  // namespace ablate

@@ -149,15 +149,22 @@ class Planner {
     std::map<std::string, std::vector<std::string>> figures_of;
     std::vector<std::string> arm_names;
     if (const auto& regime = sections_.regime) {
-      study.regime = Regime{regime->path, {}};
+      study.regime = Regime{regime->path, {}, {}};
       for (const Setting& value : regime->values) study.regime->values.push_back(value.value);
+      for (const ArmSection& arm : sections_.arms)
+        for (const Setting& setting : arm.settings)
+          if (setting.path == regime->path) study.regime->controls.insert(arm.name);
     }
     // Regime values outermost: each value's arms side by side, as a reader compares them.
     const std::size_t values = study.regime ? study.regime->values.size() : 1;
     for (std::size_t r = 0; r < values; ++r)
       for (const ArmSection& arm : sections_.arms) {
+        const bool control = study.regime && study.regime->controls.count(arm.name);
+        if (control && r > 0) continue;  // a control runs once, compared at every value
         Group group{arm.name, "arm '" + arm.name + "'", arm.name, arm.settings};
-        if (study.regime) {
+        if (control) {
+          group.label += " (sets " + study.regime->key + " itself: the same at every value)";
+        } else if (study.regime) {
           group.name = study.regime->group(arm.name, r);
           group.label += " at " + study.regime->key + " = " + study.regime->values[r];
           group.id += "-r" + std::to_string(r);
@@ -300,7 +307,8 @@ const std::vector<std::string>& host_figures() {
       "test_accuracy",     "train_accuracy", "val_accuracy", "train_loss",
       "val_loss",          "label_shift",    "epochs",       "forgetting",
       "backward_transfer", "seconds",        "seed",         "final_neuron_first",
-      "sumcache_bytes",    "capacity_r2"};
+      "sumcache_bytes",    "capacity_r2",    "best_epoch",   "best_val_loss",
+      "best_val_accuracy", "best_train_accuracy"};
   return figures;
 }
 

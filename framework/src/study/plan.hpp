@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,8 +87,13 @@ struct Expectation {
 struct Regime {
   std::string key;                  // "split.n_train"
   std::vector<std::string> values;  // as TOML text: "250", "0.1"
-  /// The group of `arm`'s trials at value i: "plain split.n_train=250".
+  /// Arms that set the key themselves: controls the regime does not move ("mlp" with
+  /// topology.chains = 0 beside a chains regime). Each runs once, its one group named as the arm,
+  /// and is compared at every value.
+  std::set<std::string> controls;
+  /// The group of `arm`'s trials at value i: "plain split.n_train=250"; a control's own name.
   std::string group(const std::string& arm, std::size_t i) const {
+    if (controls.count(arm)) return arm;
     return arm + " " + key + "=" + values.at(i);
   }
 };

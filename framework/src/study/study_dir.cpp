@@ -78,6 +78,8 @@ Json manifest_json(const StudyDir& dir, const std::vector<std::string>& command)
       Json regime = Json::object();
       regime["key"] = study.regime->key;
       regime["values"] = strings(study.regime->values);
+      regime["controls"] =
+          strings(std::vector<std::string>(study.regime->controls.begin(), study.regime->controls.end()));
       m["regime"] = std::move(regime);
     }
   }
@@ -176,9 +178,11 @@ StudyDir open_study(const fs::path& path) {
       study.expectations.push_back(std::move(e));
     }
   if (const Json* regime = m.find("regime")) {
-    study.regime = Regime{regime->at("key").as_string(), {}};
+    study.regime = Regime{regime->at("key").as_string(), {}, {}};
     for (const Json& v : regime->at("values").as_array())
       study.regime->values.push_back(v.as_string());
+    if (const Json* controls = regime->find("controls"))
+      for (const Json& arm : controls->as_array()) study.regime->controls.insert(arm.as_string());
   }
   return dir;
 }

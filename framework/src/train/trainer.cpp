@@ -303,7 +303,7 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
       last_train_loss_ = epoch.loss;
       last_train_accuracy_ = epoch.accuracy;
       last_val_accuracy_ = engine_->accuracy(task.val);
-      last_val_loss_ = engine_->loss(task.val);
+      const std::optional<double> val_loss = engine_->loss(task.val);
       Json r = Json::object();
       r["kind"] = "epoch";
       r["epoch"] = at_.epoch;
@@ -313,7 +313,7 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
       r["train_loss"] = epoch.loss;
       r["train_accuracy"] = epoch.accuracy;
       r["val_accuracy"] = last_val_accuracy_;
-      if (last_val_loss_ && std::isfinite(*last_val_loss_)) r["val_loss"] = *last_val_loss_;
+      if (val_loss && std::isfinite(*val_loss)) r["val_loss"] = *val_loss;
       for (const auto& [name, value] : figures) r[name] = value;
       row(r);
       if (const auto alert = memorization_alert(accuracy_before, epoch.accuracy, rules_)) {
@@ -324,7 +324,7 @@ Outcome Trainer::run(const RowSink& emit, const CheckpointSink& checkpoint,
         a["epoch"] = at_.epoch;
         row(a);
       }
-      judge_epoch(epoch.accuracy, last_val_loss_);
+      judge_epoch(epoch.accuracy, val_loss);
       const std::string loss = epoch.has_loss ? fmt::format("loss {:.4f}  ", epoch.loss) : "";
       progress_->epoch_done(at_.epoch, fmt::format("{}train {:.2f}%  val {:.2f}%", loss,
                                                    100 * epoch.accuracy, 100 * last_val_accuracy_));
@@ -506,7 +506,9 @@ Json Trainer::final_summary() {
   s["train_loss"] = last_train_loss_;
   s["train_accuracy"] = last_train_accuracy_;
   s["val_accuracy"] = last_val_accuracy_;
-  // The task in training (the last, once done): its validation loss shows overfitting.
+  // The task in training (the last, once done): its validation loss shows overfitting. Measured
+  // on the model as it ends, not taken from the last epoch's row: a stage's end may change the
+  // model, a resumed run has no row of it, and a diverged model has none to give.
   const auto current = std::min(static_cast<std::size_t>(at_.task), data_.tasks.size() - 1);
   const auto val_loss = engine_->loss(data_.tasks[current].val);
   if (val_loss && std::isfinite(*val_loss)) s["val_loss"] = *val_loss;  // none after divergence
@@ -619,7 +621,6 @@ void Trainer::load(const StateStore& in) {
   const auto clock = in.reals("trainer/clock");
   elapsed_before_ = clock.at(0);
   stage_started_ = clock.at(1);
-  started_ = std::chrono::steady_clock::now();
   const auto j = in.reals("trainer/judges");
   if (j.size() != 10)
     throw Error("checkpoint tensor trainer/judges holds " + std::to_string(j.size()) +

@@ -139,7 +139,6 @@ class Trainer {
   std::vector<std::vector<double>> task_accuracy_;  // [after task i][on task j]
   std::vector<std::int64_t> unit_sums_;
   double last_train_accuracy_ = 0, last_val_accuracy_ = 0, last_train_loss_ = 0;
-  std::optional<double> last_val_loss_;
 };
 
 }  // namespace ablate
