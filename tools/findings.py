@@ -73,9 +73,11 @@ def record(study_dir):
         tzinfo=datetime.timezone.utc)
     # Plan to findings: the reproduction's wall time when it ran in one go.
     wall = os.path.getmtime(findings_path) - created.timestamp()
-    command = manifest["command"]
-    jobs = int(command[command.index("-j") + 1]) if "-j" in command else 1
-    source = os.path.relpath(manifest["source"], ROOT)
+    jobs = jobs_of(manifest["command"])
+    # The file as this tree has it, wherever the study was planned (another clone, say).
+    source = os.path.join("experiments", os.path.basename(manifest["source"]))
+    if not os.path.isfile(os.path.join(ROOT, source)):
+        fail(f"{study_dir}: planned from {manifest['source']}, which is no file of {EXPERIMENTS}")
     out = {
         "experiment": source,
         "name": manifest["name"],
@@ -96,6 +98,17 @@ def record(study_dir):
     os.replace(path + ".tmp", path)
     print(f"{os.path.relpath(path, ROOT)}: {len(out['findings'])} findings, "
           f"{len(trials)} trials, {duration(wall)} wall")
+
+
+def jobs_of(command):
+    """-j N, -jN, --jobs N or --jobs=N of the reproduce command line; 1 without."""
+    for i, arg in enumerate(command):
+        if arg in ("-j", "--jobs") and i + 1 < len(command):
+            return int(command[i + 1])
+        for prefix in ("--jobs=", "-j"):
+            if arg.startswith(prefix) and arg[len(prefix):].isdigit():
+                return int(arg[len(prefix):])
+    return 1
 
 
 def duration(seconds):

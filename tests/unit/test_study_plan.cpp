@@ -402,6 +402,15 @@ TEST_CASE("plan: [regime] and holds_for errors point at the file", "[study][plan
     CHECK(error.where() == at(file, text, "5]"));
     CHECK_THAT(error.what(), Contains("not a value of topology.depth; its values: 2, 3"));
   }
+  SECTION("every arm setting the regime key: the regime would move nothing") {
+    const std::string text = experiment(
+        "[1]", "\n[[arm]]\nname = \"a\"\nset = { \"topology.depth\" = 4 }\n"
+               "\n[regime]\nkey = \"topology.depth\"\nvalues = [2, 3]\n");
+    const auto file = dir.write("all_controls.toml", text);
+    const auto error = plan_error(file);
+    CHECK(error.where() == at(file, text, "regime]"));  // the table's name
+    CHECK_THAT(error.what(), Contains("every arm sets topology.depth itself"));
+  }
   SECTION("a value twice, no values, an unknown key") {
     std::string text = experiment("[1]", arm + "\n[regime]\nkey = \"topology.depth\"\nvalues = [2, 2]\n");
     auto file = dir.write("twice.toml", text);

@@ -226,12 +226,18 @@ const char* to_string(Verdict verdict) {
 
 namespace {
 
-/// One expectation over the trials whose group `group_of(arm)` names for each arm it reads.
-FindingResult evaluate_at(const Expectation& expectation, const std::vector<TrialOutcome>& outcomes,
-                          const std::function<std::string(const std::string&)>& group_of) {
+/// The finding and its check, not evaluated yet.
+FindingResult unevaluated(const Expectation& expectation) {
   FindingResult result;
   result.finding = expectation.finding;
   result.check = expectation.text;
+  return result;
+}
+
+/// One expectation over the trials whose group `group_of(arm)` names for each arm it reads.
+FindingResult evaluate_at(const Expectation& expectation, const std::vector<TrialOutcome>& outcomes,
+                          const std::function<std::string(const std::string&)>& group_of) {
+  FindingResult result = unevaluated(expectation);
   std::map<std::string, std::vector<double>> seeds;  // complete figures only
   std::vector<std::string> missing;
   for (const FigureRef& figure : expectation.check.figures()) {
@@ -313,9 +319,7 @@ std::vector<FindingResult> evaluate_findings(const Study& study,
     }
     // At each regime value; the finding HOLDS when it holds exactly where it claims to.
     const Regime& regime = *study.regime;
-    FindingResult result;
-  result.finding = expectation.finding;
-  result.check = expectation.text;
+    FindingResult result = unevaluated(expectation);
     result.regime_key = regime.key;
     std::vector<bool> held;
     for (std::size_t i = 0; i < regime.values.size(); ++i) {
