@@ -331,11 +331,8 @@ StudySections read_study_sections(const toml::table& root) {
   // An arm that sets the regime key is a control the regime does not move; if all are, the
   // regime moves nothing.
   if (sections.regime && !sections.arms.empty() &&
-      std::all_of(sections.arms.begin(), sections.arms.end(), [&](const ArmSection& arm) {
-        return std::any_of(arm.settings.begin(), arm.settings.end(), [&](const Setting& setting) {
-          return setting.path == sections.regime->path;
-        });
-      }))
+      std::all_of(sections.arms.begin(), sections.arms.end(),
+                  [&](const ArmSection& arm) { return arm.sets(sections.regime->path); }))
     throw ConfigError("every arm sets " + sections.regime->path +
                           " itself, so the [regime] moves none of them: let at least one arm "
                           "follow it, or drop [regime]",

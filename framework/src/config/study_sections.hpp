@@ -3,6 +3,7 @@
 // [[arm]], [[expect]], [regime] and [sweep]. Read here, their shape checked with the rest of the file
 // (config/validate.cpp); planned into trials in study/plan.cpp. They never reach a run's
 // resolved config.
+#include <algorithm>
 #include <toml++/toml.h>
 
 #include <cstdint>
@@ -29,6 +30,13 @@ struct ArmSection {
   std::string description;
   std::vector<Setting> settings;  // in file order; none: the base experiment
   Location where;                 // the [[arm]] table
+
+  /// Whether the arm sets `path` itself: for a [regime] key, the arm is a control the regime
+  /// does not move.
+  bool sets(const std::string& path) const {
+    return std::any_of(settings.begin(), settings.end(),
+                       [&](const Setting& setting) { return setting.path == path; });
+  }
 };
 
 struct ExpectSection {

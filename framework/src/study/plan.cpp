@@ -152,8 +152,7 @@ class Planner {
       study.regime = Regime{regime->path, {}, {}};
       for (const Setting& value : regime->values) study.regime->values.push_back(value.value);
       for (const ArmSection& arm : sections_.arms)
-        for (const Setting& setting : arm.settings)
-          if (setting.path == regime->path) study.regime->controls.insert(arm.name);
+        if (arm.sets(regime->path)) study.regime->controls.insert(arm.name);
     }
     // Regime values outermost: each value's arms side by side, as a reader compares them.
     const std::size_t values = study.regime ? study.regime->values.size() : 1;
