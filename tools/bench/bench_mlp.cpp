@@ -9,6 +9,10 @@
 //             (same shapes, transposes, leading dimensions, betas and batch rows, cut into the
 //             same per-thread blocks), replayed alone; each timed ablate run is followed by
 //             one of its roofline, and "of roofline" is the median of these pairs' ratios;
+//   bound     the most "of roofline" could read with the optimizer update as it is: the GEMMs'
+//             time over that of the GEMMs and the optimizer's steps, each replayed alone in the
+//             same pairs (the step's other passes, bias, activations, softmax, gather, taken
+//             as free);
 //   BLAS-threaded  above one thread, ablate and its roofline again with the GEMMs threaded by
 //             OpenBLAS instead of cut by the host (GemmThreading::blas), for comparison;
 //   PyTorch   samples/s of tools/bench/torch_mlp.py (the same loop), run as a subprocess right
@@ -300,6 +304,40 @@ class GemmReplay {
   std::vector<Matrix> acts_, start_, weights_, grads_, deltas_;
 };
 
+/// The optimizer steps the training loop makes (SGD momentum over the MLP's parameters, cut
+/// across threads as the trainer cuts them), replayed alone on gradients that stay fixed: what
+/// the update costs a step where its working set (each parameter, its gradient and its
+/// momentum buffer) streams from memory as in training.
+class UpdateReplay {
+ public:
+  UpdateReplay(long samples, int batch)
+      : rng_(5),
+        mlp_({{std::begin(kSizes), std::end(kSizes)}, nn::Activation::relu, 0.0, false, ""}, rng_),
+        params_(mlp_.parameters()),
+        optimizer_(make_optimizer(sgd_momentum(), params_)),
+        batches_(samples, batch) {
+    for (Parameter* p : params_)
+      for (Eigen::Index i = 0; i < p->grad.size(); ++i)
+        p->grad.data()[i] = 1e-3f * (rng_.uniform_float() - 0.5f);
+  }
+
+  std::pair<long, double> run(long steps) {
+    long seen = 0;
+    for (long s = 0; s < steps; ++s) {
+      optimizer_->step(kLearningRate);
+      seen += batches_.next().second;
+    }
+    return {seen, 0.0};
+  }
+
+ private:
+  Rng rng_;
+  nn::Mlp mlp_;
+  std::vector<Parameter*> params_;
+  std::unique_ptr<Optimizer> optimizer_;
+  Batches batches_;
+};
+
 /// PyTorch at a thread count: its own (intra-op) threads and OpenBLAS's, which does its GEMMs.
 struct TorchRun {
   int intra_op = 1, blas = 1;
@@ -383,13 +421,17 @@ struct Row {
   /// shows their median. A ratio of bests could pair runs minutes apart, and this machine's
   /// speed moves with where its vCPUs are placed (core_round_trip_ns below).
   std::vector<double> shares;
+  /// Per pair, the share a step would have if it cost only its GEMMs and its optimizer update
+  /// (both replayed alone): the most "of roofline" can read with the update as it is.
+  std::vector<double> bounds;
   std::vector<double> round_trips;  // measured right before each pair; above one thread only
   Measure blas_ablate, blas_roofline;  // GEMMs threaded by OpenBLAS; above one thread only
-  std::vector<double> blas_shares;
+  std::vector<double> blas_shares, blas_bounds;
   /// What gemm_threading = "auto" would run: the faster of the two GEMM threadings.
   bool blas_faster() const { return blas_ablate.samples_per_s > ablate.samples_per_s; }
   double best_speed() const { return blas_faster() ? blas_ablate.samples_per_s : ablate.samples_per_s; }
   double best_share() const { return quantiles(blas_faster() ? blas_shares : shares).median; }
+  double best_bound() const { return quantiles(blas_faster() ? blas_bounds : bounds).median; }
   std::optional<TorchRun> torch;
 };
 
@@ -398,7 +440,7 @@ struct Variant {
   Variant(GemmThreading threading, Measure* ablate, Measure* roofline, const Samples& data,
           long samples, int batch)
       : threading(threading), ablate(ablate), roofline(roofline), training(data, batch),
-        replay(samples, batch) {}
+        replay(samples, batch), update(samples, batch) {}
 
   /// Caches, BLAS buffers and thread pools.
   void warm(int threads, long steps) {
@@ -406,28 +448,34 @@ struct Variant {
     training.run(steps);
     replay.restart();
     replay.run(steps);
+    update.run(steps);
   }
-  /// One timed pair of runs; returns ablate's speed over its roofline's in this pair. The two
-  /// alternate in chunks of kChunkSteps steps, so that both see the same machine: run one after
-  /// the other, a VM's speed moved enough within a run (seconds) for the GEMMs alone to come out
-  /// slower than the steps they are part of, a roofline above 100%.
-  double time(int threads, long steps) {
+  struct Shares {
+    double of_roofline;  // ablate's speed over its roofline's
+    double bound;        // the GEMMs' time over the GEMMs' and the update's
+  };
+  /// One timed pair of runs (with the update's replay). The three alternate in chunks of
+  /// kChunkSteps steps, so that all see the same machine: run one after the other, a VM's speed
+  /// moved enough within a run (seconds) for the GEMMs alone to come out slower than the steps
+  /// they are part of, a roofline above 100%.
+  Shares time(int threads, long steps) {
     constexpr long kChunkSteps = 64;
     use(threads);
     replay.restart();
-    long seen = 0, replayed = 0;
-    double loss_sum = 0, unused = 0, step_s = 0, gemm_s = 0;
+    long seen = 0, replayed = 0, updated = 0;
+    double loss_sum = 0, unused = 0, step_s = 0, gemm_s = 0, update_s = 0;
     for (long done = 0; done < steps; done += kChunkSteps) {
       const long n = std::min(kChunkSteps, steps - done);
       step_s += seconds_of(training, n, seen, loss_sum);
       gemm_s += seconds_of(replay, n, replayed, unused);
+      update_s += seconds_of(update, n, updated, unused);
     }
     const double step_speed = static_cast<double>(seen) / step_s;
     const double gemm_speed = static_cast<double>(replayed) / gemm_s;
     ablate->samples_per_s = std::max(ablate->samples_per_s, step_speed);
     ablate->loss = loss_sum / static_cast<double>(seen);
     roofline->samples_per_s = std::max(roofline->samples_per_s, gemm_speed);
-    return step_speed / gemm_speed;
+    return {step_speed / gemm_speed, gemm_s / (gemm_s + update_s)};
   }
   void use(int threads) const {
     set_gemm_threading(threading);
@@ -438,6 +486,7 @@ struct Variant {
   Measure *ablate, *roofline;
   TrainingLoop training;
   GemmReplay replay;
+  UpdateReplay update;
 };
 
 const Row* best_of(const std::vector<Row>& rows, int batch, bool torch) {
@@ -489,9 +538,14 @@ int main(int argc, char** argv) try {
       for (auto [intra_op, blas] : torch_settings(t)) settings.push_back({intra_op, blas, {}});
       for (int r = 0; r < o.repeats; ++r) {
         if (t > 1) row.round_trips.push_back(core_round_trip_ns());
-        row.shares.push_back(variants.front().time(t, steps));
-        for (std::size_t v = 1; v < variants.size(); ++v)
-          row.blas_shares.push_back(variants[v].time(t, steps));
+        const auto [share, bound] = variants.front().time(t, steps);
+        row.shares.push_back(share);
+        row.bounds.push_back(bound);
+        for (std::size_t v = 1; v < variants.size(); ++v) {
+          const auto [blas_share, blas_bound] = variants[v].time(t, steps);
+          row.blas_shares.push_back(blas_share);
+          row.blas_bounds.push_back(blas_bound);
+        }
         for (TorchRun& setting : settings) {
           if (!torch) break;
           const auto run = torch->run(batch, setting.intra_op, setting.blas, steps * batch);
@@ -518,16 +572,17 @@ int main(int argc, char** argv) try {
   std::printf(
       "\nMLP 784-256-256-10, ReLU, SGD momentum 0.9, Fashion-MNIST (%ld samples); best of "
       "%d runs of %ld samples; of roofline: median over the runs of ablate / its roofline, which\n"
-      "alternate every 64 steps\n"
+      "alternate every 64 steps; bound: the most of roofline a step could read with its optimizer\n"
+      "update as it is (the GEMMs' time over the GEMMs' and the update's, each replayed alone)\n"
       "core-to-core round trip: %.0f ns at the start, %.0f ns at the end\n\n",
       n, o.repeats, o.samples, round_trip_start, round_trip_end);
   std::printf(
-      "batch  threads  ablate/s  loss    roofline/s  of roofline  BLAS-thr: ablate/s  "
+      "batch  threads  ablate/s  loss    roofline/s  of roofline  bound  BLAS-thr: ablate/s  "
       "roofline/s  PyTorch/s  loss    ratio  (PyTorch: own + BLAS threads)\n");
   for (const Row& r : rows) {
-    std::printf("%5d  %7d  %8.0f  %6.4f  %10.0f  %10.1f%%", r.batch, r.threads,
+    std::printf("%5d  %7d  %8.0f  %6.4f  %10.0f  %10.1f%%  %4.1f%%", r.batch, r.threads,
                 r.ablate.samples_per_s, r.ablate.loss, r.roofline.samples_per_s,
-                100.0 * quantiles(r.shares).median);
+                100.0 * quantiles(r.shares).median, 100.0 * quantiles(r.bounds).median);
     if (r.blas_ablate.samples_per_s > 0)
       std::printf("  %18.0f  %10.0f", r.blas_ablate.samples_per_s, r.blas_roofline.samples_per_s);
     else
@@ -542,13 +597,13 @@ int main(int argc, char** argv) try {
   std::printf(
       "\neach at its best thread count   (goals: >= 2x PyTorch at batch 32, >= 1.25x at "
       "128, >= 80%% of the roofline)\n");
-  std::printf("batch  ablate/s (threads, GEMMs)  of roofline  PyTorch/s (threads)  ratio\n");
+  std::printf("batch  ablate/s (threads, GEMMs)  of roofline  bound  PyTorch/s (threads)  ratio\n");
   for (int batch : o.batches) {
     const Row* a = best_of(rows, batch, false);
     const Row* t = best_of(rows, batch, true);
-    std::printf("%5d  %8.0f (%d, %s)        %9.1f%%", batch, a->best_speed(), a->threads,
+    std::printf("%5d  %8.0f (%d, %s)        %9.1f%%  %4.1f%%", batch, a->best_speed(), a->threads,
                 a->threads == 1 ? "1 thr" : a->blas_faster() ? "blas " : "host ",
-                100.0 * a->best_share());
+                100.0 * a->best_share(), 100.0 * a->best_bound());
     if (t)
       std::printf("  %9.0f (%d)          %5.2fx\n", t->torch->measure.samples_per_s, t->threads,
                   a->best_speed() / t->torch->measure.samples_per_s);
