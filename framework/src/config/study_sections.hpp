@@ -3,9 +3,9 @@
 // [[arm]], [[expect]], [regime] and [sweep]. Read here, their shape checked with the rest of the file
 // (config/validate.cpp); planned into trials in study/plan.cpp. They never reach a run's
 // resolved config.
-#include <algorithm>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
